@@ -1,0 +1,164 @@
+"""The CLI's commands. Each returns an exit status; usage problems raise UsageError."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from importlib import resources
+
+from archlint.cli import EXIT_FINDINGS, EXIT_OK, UsageError, use_color
+from archlint.config import ConfigError, load_config
+from archlint.engine import STDIN, Checker, Options, Report, discover
+from archlint.registry import RuleLoadError, find_rule, load_rules
+from archlint.rule import ARCHITECTURES, Rule
+
+
+def _rules(rule_dirs: list[str]) -> list[Rule]:
+    try:
+        return load_rules(rule_dirs)
+    except RuleLoadError as error:
+        raise UsageError(str(error)) from error
+
+
+def _check_architectures(names: list[str]) -> None:
+    for name in names:
+        if name not in ARCHITECTURES:
+            raise UsageError(
+                f"unknown architecture '{name}'; known architectures: {', '.join(ARCHITECTURES)}"
+            )
+
+
+def _check_rule_ids(rules: list[Rule], idents: list[str], flag: str) -> None:
+    for ident in idents:
+        if not any(r.code.lower().startswith(ident.lower()) or r.name == ident for r in rules):
+            raise UsageError(f"{flag}: no rule matches '{ident}' (see `archlint list-rules`)")
+
+
+def check(args: argparse.Namespace) -> int:
+    try:
+        config, _ = load_config(args.config)
+    except ConfigError as error:
+        raise UsageError(str(error)) from error
+    architectures = [*config.get("architectures", []), *args.architecture]
+    _check_architectures(architectures)
+    rule_dirs = [*config.get("rules-dirs", []), *args.rules_dir]
+    rules = _rules(rule_dirs)
+    options = Options(
+        architectures=architectures,
+        select=args.select if args.select is not None else config.get("select", []),
+        ignore=args.ignore if args.ignore is not None else config.get("ignore", []),
+        fail_on=args.fail_on or config.get("fail-on", "error"),
+        show_suppressed=args.show_suppressed or config.get("show-suppressed", False),
+    )
+    _check_rule_ids(rules, options.select, "--select")
+    _check_rule_ids(rules, options.ignore, "--ignore")
+    for path in args.paths:
+        if path != STDIN and not os.path.exists(path):
+            raise UsageError(f"{path}: no such file or directory")
+    if args.paths.count(STDIN) > 1:
+        raise UsageError("'-' (standard input) can be given once")
+
+    files = list(discover(args.paths))
+    from archlint.parallel import check_files
+
+    findings, ran, checked = check_files(files, rules, options, rule_dirs, args.jobs)
+    report = Report(
+        findings,
+        len(checked),
+        rules,
+        paths=checked,
+        ran=ran,
+        show_suppressed=options.show_suppressed,
+        statistics=args.statistics,
+    )
+    report.rules = _reported_rules(rules, report)
+    _write(report, args.format, args.output)
+    return EXIT_FINDINGS if report.fails(options.fail_on) else EXIT_OK
+
+
+def _reported_rules(rules: list[Rule], report: Report) -> list[Rule]:
+    """Rules that ran or reported: what SARIF and JUnit describe."""
+    codes = {c for codes in report.ran.values() for c in codes}
+    codes |= {f.rule_id for f in report.findings}
+    return [r for r in rules if r.code in codes]
+
+
+def _write(report: Report, fmt: str, output: str | None) -> None:
+    from archlint.reporters import write
+
+    if output:
+        try:
+            with open(output, "w", encoding="utf-8") as stream:
+                write(report, fmt, stream)
+        except OSError as error:
+            raise UsageError(f"cannot write {output}: {error.strerror}") from error
+        if fmt != "text":
+            from archlint.reporters.text_format import summary_line
+
+            print(summary_line(report), file=sys.stderr)
+        return
+    write(report, fmt, sys.stdout, color=fmt == "text" and use_color(sys.stdout))
+
+
+def list_rules(args: argparse.Namespace) -> int:
+    rules = _rules(args.rules_dir)
+    if args.format == "json":
+        data = [
+            {
+                "code": r.code,
+                "name": r.name,
+                "requirement": r.requirement,
+                "severity": r.severity,
+                "title": r.title,
+                "architectures": list(r.architectures),
+                "resource_types": list(r.resource_types),
+                "help_uri": r.help_uri,
+            }
+            for r in rules
+        ]
+        json.dump(data, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return EXIT_OK
+    for r in rules:
+        scope = ",".join(r.architectures) if r.architectures else "all"
+        print(f"{r.code}  {r.severity:<7}  {r.name:<36}  {r.requirement:<26}  {scope}")
+    return EXIT_OK
+
+
+def explain(args: argparse.Namespace) -> int:
+    from archlint.docs import render_rule
+
+    rules = _rules(args.rules_dir)
+    rule = find_rule(rules, args.rule)
+    if rule is None:
+        raise UsageError(f"no rule '{args.rule}' (see `archlint list-rules`)")
+    sys.stdout.write(render_rule(rule))
+    return EXIT_OK
+
+
+def init(args: argparse.Namespace) -> int:
+    if args.name not in ARCHITECTURES:
+        raise UsageError(
+            f"unknown architecture '{args.name}'; known architectures: {', '.join(ARCHITECTURES)}"
+        )
+    text = reference_text(args.name)
+    if not args.output:
+        sys.stdout.write(text)
+        return EXIT_OK
+    if os.path.exists(args.output) and not args.force:
+        raise UsageError(f"{args.output} exists; pass --force to overwrite it")
+    try:
+        with open(args.output, "w", encoding="utf-8") as stream:
+            stream.write(text)
+    except OSError as error:
+        raise UsageError(f"cannot write {args.output}: {error.strerror}") from error
+    print(f"wrote {args.output} from the {args.name} reference architecture", file=sys.stderr)
+    return EXIT_OK
+
+
+def reference_text(name: str) -> str:
+    return (
+        resources.files("archlint.reference_templates").joinpath(f"{name}.yaml").read_text("utf-8")
+    )

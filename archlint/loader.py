@@ -1,0 +1,514 @@
+"""Bytes to a tree of mappings, lists and scalars that remember their lines.
+
+The loader knows YAML, JSON and CloudFormation's short-form tags, nothing of
+AWS. Everything that can go wrong with an input file (bad bytes, bad syntax,
+duplicate keys, alias blow-ups, absurd nesting) becomes a `LoadProblem` with a
+line; nothing here raises for bad input.
+
+PyYAML's libyaml parser composes the node graph in C; the conversion to
+`Map`/`Seq` below is a single pass that shares aliased subtrees instead of
+copying them, after checking that expanding them would stay bounded.
+"""
+
+from __future__ import annotations
+
+import bisect
+import codecs
+import json
+import json.decoder
+import json.scanner
+import re
+from dataclasses import dataclass, field
+
+import yaml
+
+try:  # libyaml is an order of magnitude faster; fall back to pure Python.
+    from yaml import CSafeLoader as _YamlLoader
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml import SafeLoader as _YamlLoader  # type: ignore[assignment]
+
+# Limits that no real template comes near and every hostile one does.
+MAX_DEPTH = 256
+MAX_EXPANDED_NODES = 2_000_000
+MAX_FILE_BYTES = 50 * 1024 * 1024
+# libyaml composes recursively in C: 10,000 levels are fine on an 8 MB
+# stack, 100,000 are not. Below this bound no depth scan is needed.
+_SAFE_COMPOSE_DEPTH = 5_000
+
+_SHORT_TAGS = {
+    "!Ref": "Ref",
+    "!Condition": "Condition",
+    "!GetAtt": "Fn::GetAtt",
+    "!Sub": "Fn::Sub",
+    "!If": "Fn::If",
+    "!Join": "Fn::Join",
+    "!Select": "Fn::Select",
+    "!Split": "Fn::Split",
+    "!FindInMap": "Fn::FindInMap",
+    "!Base64": "Fn::Base64",
+    "!Cidr": "Fn::Cidr",
+    "!ImportValue": "Fn::ImportValue",
+    "!GetAZs": "Fn::GetAZs",
+    "!Equals": "Fn::Equals",
+    "!And": "Fn::And",
+    "!Or": "Fn::Or",
+    "!Not": "Fn::Not",
+    "!Transform": "Fn::Transform",
+    "!Length": "Fn::Length",
+    "!ToJsonString": "Fn::ToJsonString",
+    "!ForEach": "Fn::ForEach",
+}
+
+_STR_TAG = "tag:yaml.org,2002:str"
+_INT_TAG = "tag:yaml.org,2002:int"
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+_BOOL_TAG = "tag:yaml.org,2002:bool"
+_NULL_TAG = "tag:yaml.org,2002:null"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+class Map(dict):
+    """A mapping that knows its own line and the line of each key."""
+
+    __slots__ = ("duplicates", "key_lines", "line")
+
+    def __init__(self, line: int | None = None) -> None:
+        super().__init__()
+        self.line = line
+        self.key_lines: dict[object, int] = {}
+        # (key, value, line) of keys that appeared again: kept, not dropped,
+        # so a second definition cannot hide the first one.
+        self.duplicates: list[tuple[object, object, int]] = []
+
+    def line_of(self, key: object) -> int | None:
+        return self.key_lines.get(key, self.line)
+
+
+class Seq(list):
+    """A list that knows its own line and the line of each item."""
+
+    __slots__ = ("item_lines", "line")
+
+    def __init__(self, line: int | None = None) -> None:
+        super().__init__()
+        self.line = line
+        self.item_lines: list[int] = []
+
+    def line_of(self, index: int) -> int | None:
+        if 0 <= index < len(self.item_lines):
+            return self.item_lines[index]
+        return self.line
+
+
+def line_of(node: object, default: int | None = None) -> int | None:
+    """The line a loaded value starts on, if it is a container that knows it."""
+    return getattr(node, "line", default)
+
+
+@dataclass(frozen=True)
+class LoadProblem:
+    """Something wrong with the file itself."""
+
+    kind: str  # "syntax", "encoding", "duplicate-key", "too-large", "empty", "not-template"
+    message: str
+    line: int | None = 1
+    severity: str = "error"
+
+
+@dataclass
+class Loaded:
+    """The result of loading one file: a tree (or None) and its problems."""
+
+    root: object
+    problems: list[LoadProblem] = field(default_factory=list)
+    text: str = ""
+
+
+def decode(data: bytes) -> tuple[str | None, LoadProblem | None]:
+    """Bytes to text, honouring UTF-8/UTF-16/UTF-32 byte-order marks."""
+    boms = (
+        (codecs.BOM_UTF32_LE, "utf-32-le"),
+        (codecs.BOM_UTF32_BE, "utf-32-be"),
+        (codecs.BOM_UTF8, "utf-8"),
+        (codecs.BOM_UTF16_LE, "utf-16-le"),
+        (codecs.BOM_UTF16_BE, "utf-16-be"),
+    )
+    encoding = "utf-8"
+    for bom, name in boms:
+        if data.startswith(bom):
+            data, encoding = data[len(bom) :], name
+            break
+    try:
+        return data.decode(encoding), None
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        return None, LoadProblem(
+            "encoding",
+            f"file is not valid {encoding.upper()}: byte 0x{data[error.start]:02x} "
+            f"at offset {error.start} cannot be decoded",
+            line,
+        )
+
+
+def load(data: bytes) -> Loaded:
+    """Load YAML or JSON bytes. Never raises for bad input."""
+    if len(data) > MAX_FILE_BYTES:
+        return Loaded(
+            None,
+            [
+                LoadProblem(
+                    "too-large",
+                    f"file is {len(data) / 1e6:.1f} MB, over archlint's limit of "
+                    f"{MAX_FILE_BYTES // (1024 * 1024)} MiB for one template "
+                    "(CloudFormation itself accepts at most 1 MB)",
+                )
+            ],
+        )
+    text, problem = decode(data)
+    if problem is not None:
+        return Loaded(None, [problem])
+    assert text is not None
+    if not text.strip():
+        return Loaded(None, [LoadProblem("empty", "file is empty", 1, "info")], text)
+    if text.lstrip()[:1] in ("{", "["):
+        loaded = _load_json(text)
+        if loaded is not None:
+            return loaded
+    problem = _nesting_problem(text)
+    if problem is not None:
+        return Loaded(None, [problem], text)
+    try:
+        node = yaml.compose(text, Loader=_YamlLoader)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = mark.line + 1 if mark is not None else 1
+        reason = error.problem or str(error)
+        if error.context:
+            reason = f"{error.context}: {reason}"
+        return Loaded(None, [LoadProblem("syntax", f"not valid YAML/JSON: {reason}", line)], text)
+    except yaml.YAMLError as error:
+        return Loaded(None, [LoadProblem("syntax", f"not valid YAML/JSON: {error}", 1)], text)
+    if node is None:
+        return Loaded(None, [LoadProblem("empty", "file holds no document", 1, "info")], text)
+    converter = _Converter()
+    problem = converter.check_expansion(node)
+    if problem is not None:
+        return Loaded(None, [problem], text)
+    try:
+        root = converter.convert(node, 0)
+    except _TooDeep as error:
+        return Loaded(None, [error.problem], text)
+    return Loaded(root, converter.problems, text)
+
+
+def _nesting_problem(text: str) -> LoadProblem | None:
+    """Refuse nesting deep enough to exhaust libyaml's or Python's stack.
+
+    Depth is bounded by the number of flow brackets and by the longest line
+    (block nesting needs indentation), so the exact event scan runs only on
+    files that could be that deep.
+    """
+    brackets = text.count("[") + text.count("{")
+    longest_line = max(map(len, text.splitlines()), default=0)
+    if brackets < _SAFE_COMPOSE_DEPTH and longest_line < _SAFE_COMPOSE_DEPTH:
+        return None
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=_YamlLoader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return _too_deep(event.start_mark.line + 1)
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.YAMLError:
+        return None  # compose reports the syntax error with its line
+    return None
+
+
+class _Converter:
+    """YAML node graph to Map/Seq/scalars, one pass, aliases shared."""
+
+    def __init__(self) -> None:
+        self.problems: list[LoadProblem] = []
+        self._done: dict[int, object] = {}
+        self._scalars = yaml.constructor.SafeConstructor()
+
+    def check_expansion(self, root: yaml.Node) -> LoadProblem | None:
+        """Refuse documents whose aliases expand past MAX_EXPANDED_NODES.
+
+        Sizes are memoised per node object, so a billion-laughs document is
+        measured in time linear in its text, not in its expansion.
+        """
+        sizes: dict[int, int] = {}
+        stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+        while stack:
+            node, children_done = stack.pop()
+            key = id(node)
+            if key in sizes:
+                continue
+            if isinstance(node, yaml.ScalarNode):
+                sizes[key] = 1
+                continue
+            children = _children(node)
+            if not children_done:
+                sizes_pending = [c for c in children if id(c) not in sizes]
+                if sizes_pending:
+                    stack.append((node, True))
+                    stack.extend((c, False) for c in sizes_pending)
+                    continue
+            total = 1 + sum(sizes.get(id(c), 1) for c in children)
+            sizes[key] = min(total, MAX_EXPANDED_NODES + 1)
+        if sizes[id(root)] > MAX_EXPANDED_NODES:
+            return LoadProblem(
+                "too-large",
+                "YAML aliases expand to more than "
+                f"{MAX_EXPANDED_NODES:,} values (an alias bomb); refusing to expand",
+                1,
+            )
+        return None
+
+    def convert(self, node: yaml.Node, depth: int) -> object:
+        if depth > MAX_DEPTH:
+            raise _TooDeep(_too_deep(node.start_mark.line + 1))
+        done = self._done.get(id(node))
+        if done is not None:
+            return done
+        if isinstance(node, yaml.ScalarNode):
+            value = self._scalar(node)
+        elif isinstance(node, yaml.SequenceNode):
+            value = self._sequence(node, depth)
+        else:
+            value = self._mapping(node, depth)
+        tag = node.tag
+        if tag in _SHORT_TAGS:
+            value = self._short_form(tag, value, node)
+        if not isinstance(node, yaml.ScalarNode):
+            self._done[id(node)] = value
+        return value
+
+    def _scalar(self, node: yaml.ScalarNode) -> object:
+        tag = node.tag
+        text = node.value
+        if tag == _STR_TAG or node.style in ("'", '"', "|", ">"):
+            return text
+        try:
+            if tag == _INT_TAG:
+                return self._scalars.construct_yaml_int(node)
+            if tag == _FLOAT_TAG:
+                return self._scalars.construct_yaml_float(node)
+            if tag == _BOOL_TAG:
+                return self._scalars.construct_yaml_bool(node)
+            if tag == _NULL_TAG:
+                return None
+        except (ValueError, yaml.YAMLError):
+            return text
+        # Timestamps, short-form tags on scalars and unknown tags stay text:
+        # nothing in a template ever constructs a Python object.
+        return text
+
+    def _sequence(self, node: yaml.SequenceNode, depth: int) -> Seq:
+        seq = Seq(node.start_mark.line + 1)
+        for item in node.value:
+            seq.append(self.convert(item, depth + 1))
+            seq.item_lines.append(item.start_mark.line + 1)
+        return seq
+
+    def _mapping(self, node: yaml.MappingNode, depth: int) -> Map:
+        mapping = Map(node.start_mark.line + 1)
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE_TAG:
+                self._merge(mapping, value_node, depth)
+                continue
+            key = self.convert(key_node, depth + 1)
+            if not isinstance(key, (str, int, float, bool)) and key is not None:
+                key = str(key)
+            line = key_node.start_mark.line + 1
+            value = self.convert(value_node, depth + 1)
+            if key in mapping:
+                first = mapping.key_lines.get(key)
+                self.problems.append(
+                    LoadProblem(
+                        "duplicate-key",
+                        f"duplicate key '{key}' (first defined at line {first}); "
+                        "YAML keeps only one of them",
+                        line,
+                    )
+                )
+                mapping.duplicates.append((key, value, line))
+                continue
+            mapping[key] = value
+            mapping.key_lines[key] = line
+        return mapping
+
+    def _merge(self, mapping: Map, value_node: yaml.Node, depth: int) -> None:
+        sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+        for source in sources:
+            merged = self.convert(source, depth + 1)
+            if isinstance(merged, Map):
+                for key, value in merged.items():
+                    if key not in mapping:
+                        mapping[key] = value
+                        mapping.key_lines[key] = merged.line_of(key) or mapping.line
+
+    def _short_form(self, tag: str, value: object, node: yaml.Node) -> Map:
+        name = _SHORT_TAGS[tag]
+        if name == "Fn::GetAtt" and isinstance(value, str):
+            # `!GetAtt Resource.Attribute.With.Dots` splits at the first dot.
+            resource, _, attribute = value.partition(".")
+            parts = Seq(node.start_mark.line + 1)
+            parts.extend([resource, attribute])
+            parts.item_lines.extend([node.start_mark.line + 1] * 2)
+            value = parts
+        wrapped = Map(node.start_mark.line + 1)
+        wrapped[name] = value
+        wrapped.key_lines[name] = node.start_mark.line + 1
+        return wrapped
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    return []
+
+
+def _too_deep(line: int) -> LoadProblem:
+    return LoadProblem(
+        "too-large",
+        f"nesting deeper than {MAX_DEPTH} levels; no CloudFormation template nests like this",
+        line,
+    )
+
+
+class _TooDeep(Exception):
+    def __init__(self, problem: LoadProblem) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+def _load_json(text: str) -> Loaded | None:
+    """Parse JSON with line marks; None when the text is not JSON.
+
+    JSON is parsed by json's own scanner (C string scanning) with object and
+    array builders that record lines: several times faster than composing
+    the same text as YAML, which matters for synthesized (CDK) templates.
+    """
+    parser = _JsonParser(text)
+    try:
+        root = parser.parse()
+    except _TooDeep as error:
+        return Loaded(None, [error.problem], text)
+    except (json.JSONDecodeError, RecursionError):
+        return None
+    return Loaded(root, parser.problems, text)
+
+
+class _JsonParser:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.problems: list[LoadProblem] = []
+        self._newlines = [m.start() for m in re.finditer("\n", text)]
+        self._depth = 0
+        decoder = json.JSONDecoder()
+        decoder.parse_object = self._object  # type: ignore[assignment]
+        decoder.parse_array = self._array  # type: ignore[assignment]
+        decoder.memo = {}
+        self._scan_once = json.scanner.py_make_scanner(decoder)
+
+    def line(self, index: int) -> int:
+        return bisect.bisect_left(self._newlines, index) + 1
+
+    def parse(self) -> object:
+        text = self.text
+        start = _JSON_WS.match(text, 0).end()
+        try:
+            value, end = self._scan_once(text, start)
+        except StopIteration as stop:
+            raise json.JSONDecodeError("Expecting value", text, stop.value) from None
+        end = _JSON_WS.match(text, end).end()
+        if end != len(text):
+            raise json.JSONDecodeError("Extra data", text, end)
+        return value
+
+    def _enter(self, index: int) -> None:
+        self._depth += 1
+        if self._depth > MAX_DEPTH:
+            raise _TooDeep(_too_deep(self.line(index)))
+
+    def _object(self, s_and_end, strict, scan_once, object_hook, pairs_hook, memo=None):
+        text, end = s_and_end
+        self._enter(end)
+        mapping = Map(self.line(end - 1))
+        end = _JSON_WS.match(text, end).end()
+        if text[end : end + 1] == "}":
+            self._depth -= 1
+            return mapping, end + 1
+        while True:
+            if text[end : end + 1] != '"':
+                raise json.JSONDecodeError(
+                    "Expecting property name enclosed in double quotes", text, end
+                )
+            key_line = self.line(end)
+            key, end = _scanstring(text, end + 1, strict)
+            end = _JSON_WS.match(text, end).end()
+            if text[end : end + 1] != ":":
+                raise json.JSONDecodeError("Expecting ':' delimiter", text, end)
+            end = _JSON_WS.match(text, end + 1).end()
+            try:
+                value, end = scan_once(text, end)
+            except StopIteration as stop:
+                raise json.JSONDecodeError("Expecting value", text, stop.value) from None
+            if key in mapping:
+                self.problems.append(
+                    LoadProblem(
+                        "duplicate-key",
+                        f"duplicate key '{key}' (first defined at line "
+                        f"{mapping.key_lines.get(key)}); JSON parsers keep only one of them",
+                        key_line,
+                    )
+                )
+                mapping.duplicates.append((key, value, key_line))
+            else:
+                mapping[key] = value
+                mapping.key_lines[key] = key_line
+            end = _JSON_WS.match(text, end).end()
+            nextchar = text[end : end + 1]
+            end = _JSON_WS.match(text, end + 1).end()
+            if nextchar == "}":
+                break
+            if nextchar != ",":
+                raise json.JSONDecodeError("Expecting ',' delimiter", text, end - 1)
+        self._depth -= 1
+        return mapping, end
+
+    def _array(self, s_and_end, scan_once):
+        text, end = s_and_end
+        self._enter(end)
+        seq = Seq(self.line(end - 1))
+        end = _JSON_WS.match(text, end).end()
+        if text[end : end + 1] == "]":
+            self._depth -= 1
+            return seq, end + 1
+        while True:
+            item_line = self.line(end)
+            try:
+                value, end = scan_once(text, end)
+            except StopIteration as stop:
+                raise json.JSONDecodeError("Expecting value", text, stop.value) from None
+            seq.append(value)
+            seq.item_lines.append(item_line)
+            end = _JSON_WS.match(text, end).end()
+            nextchar = text[end : end + 1]
+            end = _JSON_WS.match(text, end + 1).end()
+            if nextchar == "]":
+                break
+            if nextchar != ",":
+                raise json.JSONDecodeError("Expecting ',' delimiter", text, end - 1)
+        self._depth -= 1
+        return seq, end
+
+
+_JSON_WS = re.compile(r"[ \t\n\r]*")
+_scanstring = json.decoder.scanstring

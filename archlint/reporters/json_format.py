@@ -1,0 +1,21 @@
+"""The JSON report of the contract (`docs`/cli.md): version, findings, summary."""
+
+from __future__ import annotations
+
+import json
+from typing import TextIO
+
+from archlint import __version__
+from archlint.engine import Report
+
+
+def write(report: Report, stream: TextIO, *, color: bool = False) -> None:
+    findings = [
+        f.as_dict() for f in report.findings if not f.suppressed or report.show_suppressed
+    ]
+    json.dump(
+        {"version": __version__, "findings": findings, "summary": report.summary()},
+        stream,
+        indent=2,
+    )
+    stream.write("\n")
