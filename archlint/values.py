@@ -382,7 +382,7 @@ class Resolver:
             for value in self.values(candidate, line):
                 if isinstance(value, Lit) and isinstance(value.value, list):
                     out.append(list(value.value))
-                elif isinstance(value, Unknown):
+                elif isinstance(value, (Unknown, Ref, Text)):
                     out.append(value)
                 else:
                     out.append(Unknown(f"list from {value.text()}", line))
@@ -399,6 +399,10 @@ class Resolver:
             text = source.value if isinstance(source, Lit) else None
             if isinstance(sep, str) and sep and isinstance(text, str):
                 out.append(Lit(text.split(sep), line))
+            elif isinstance(source, (Ref, Text)):
+                # Split at deploy time: each piece is a part of the source, so
+                # the pieces still refer to what the source refers to.
+                out.append(source)
             else:
                 out.append(Unknown("Fn::Split of a value known only at deploy time", line))
         return out
