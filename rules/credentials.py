@@ -8,10 +8,10 @@ from collections.abc import Iterator
 from archlint.graph import ResourceGraph
 from archlint.rule import ERROR, Violation, rule
 from archlint.template import Resource
-from archlint.values import Lit
+from archlint.values import Lit, Text
 
 SECRET_NAME = re.compile(
-    r"SECRET|PASSWORD|PASSWD|PASSPHRASE|PRIVATE_?KEY|API_?KEY|ACCESS_?KEY|AUTH_?TOKEN|TOKEN$",
+    r"SECRET|PASSWORD|PASSWD|PASSPHRASE|CREDENTIAL|PRIVATE_?KEY|API_?KEY|ACCESS_?KEY|TOKEN$",
     re.I,
 )
 # Names that carry a pointer to a secret, not the secret itself.
@@ -71,7 +71,7 @@ def static_credentials(resource: Resource, graph: ResourceGraph) -> Iterator[Vio
         for name, value in _variables(resource, graph, path):
             problem = _problem(name, value)
             if problem:
-                origin = f" (from the {value.origin})" if value.origin else ""
+                origin = f" (from the {value.origin})" if getattr(value, "origin", None) else ""
                 yield Violation(
                     resource,
                     f"environment variable {name} of {resource.logical_id} {problem}{origin}",
@@ -79,7 +79,10 @@ def static_credentials(resource: Resource, graph: ResourceGraph) -> Iterator[Vio
                 )
 
 
-def _variables(resource: Resource, graph: ResourceGraph, path: str) -> Iterator[tuple[str, Lit]]:
+def _variables(
+    resource: Resource, graph: ResourceGraph, path: str
+) -> Iterator[tuple[str, Lit | Text]]:
+    """(name, value) of each variable whose value is written in the template."""
     resolver = graph.resolver
     for node, _ in resolver.find(resource.properties, path):
         if path.endswith("[*]"):  # ECS: [{Name: ..., Value: ...}]
@@ -94,11 +97,11 @@ def _variables(resource: Resource, graph: ResourceGraph, path: str) -> Iterator[
         else:
             continue
         for name, value in pairs:
-            if isinstance(value, Lit):
+            if isinstance(value, (Lit, Text)):
                 yield name, value
 
 
-def _problem(name: str, value: Lit) -> str | None:
+def _problem(name: str, value: Lit | Text) -> str | None:
     text = value.text()
     if not text:
         return None
@@ -106,6 +109,7 @@ def _problem(name: str, value: Lit) -> str | None:
         return "holds an AWS access key id"
     if DYNAMIC_REFERENCE.search(text):
         return None
-    if SECRET_NAME.search(name) and not POINTER_NAME.search(name):
+    # A string assembled from references is not a literal secret.
+    if isinstance(value, Lit) and SECRET_NAME.search(name) and not POINTER_NAME.search(name):
         return "holds a plain-text secret"
     return None
