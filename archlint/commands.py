@@ -10,7 +10,7 @@ from importlib import resources
 
 from archlint.cli import EXIT_FINDINGS, EXIT_OK, UsageError, use_color
 from archlint.config import ConfigError, load_config
-from archlint.engine import STDIN, Checker, Options, Report, discover
+from archlint.engine import STDIN, Options, Report, discover
 from archlint.registry import RuleLoadError, find_rule, load_rules
 from archlint.rule import ARCHITECTURES, Rule
 

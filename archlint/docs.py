@@ -51,13 +51,13 @@ def _enclosing_resource(lines: list[str], index: int) -> str | None:
 
 
 def _resource_block(lines: list[str], logical_id: str) -> str | None:
-    start = next((i for i, l in enumerate(lines) if l.rstrip() == f"  {logical_id}:"), None)
+    start = next((i for i, text in enumerate(lines) if text.rstrip() == f"  {logical_id}:"), None)
     if start is None:
         return None
     end = start + 1
     while end < len(lines) and (not lines[end].strip() or lines[end].startswith("   ")):
         end += 1
-    block = [l for l in lines[start:end] if not _EXPECT.search(l)]
+    block = [text for text in lines[start:end] if not _EXPECT.search(text)]
     while block and not block[-1].strip():
         block.pop()
     return "\n".join(block)
@@ -76,7 +76,18 @@ def render_rule(rule: Rule) -> str:
         found = examples(rule)
         if found:
             bad, good = found
-            parts += ["", "## Example", "```yaml", bad, "```", "", "## Use instead", "```yaml", good, "```"]
+            parts += [
+                "",
+                "## Example",
+                "```yaml",
+                bad,
+                "```",
+                "",
+                "## Use instead",
+                "```yaml",
+                good,
+                "```",
+            ]
     if rule.fix:
         parts += ["", "## Fix", rule.fix]
     parts += ["", f"More: {rule.help_uri}", ""]

@@ -101,9 +101,7 @@ def read(path: str) -> bytes:
 
 def selected(rules: list[Rule], options: Options) -> list[Rule]:
     def matches(rule: Rule, idents: list[str]) -> bool:
-        return any(
-            rule.code.lower().startswith(i.lower()) or rule.name == i for i in idents
-        )
+        return any(rule.code.lower().startswith(i.lower()) or rule.name == i for i in idents)
 
     chosen = [r for r in rules if not options.select or matches(r, options.select)]
     return [r for r in chosen if not matches(r, options.ignore)]
@@ -124,7 +122,9 @@ class Checker:
         try:
             data = read(path)
         except OSError as error:
-            return [self._engine(builtin.UNREADABLE, path, None, None, f"cannot read: {error.strerror}")]
+            return [
+                self._engine(builtin.UNREADABLE, path, None, None, f"cannot read: {error.strerror}")
+            ]
         return self.check_bytes(path, data, explicit)
 
     def check_bytes(self, path: str, data: bytes, explicit: bool = True) -> list[Finding] | None:
@@ -137,18 +137,22 @@ class Checker:
         if template.is_template or "AWSTemplateFormatVersion" in template.root:
             return True
         kinds = {p.kind for p in template.problems}
-        if kinds & {"syntax", "encoding", "too-large", "duplicate-key"}:
-            return explicit or bool(_LOOKS_LIKE_TEMPLATE.search(template.text[:200_000]))
         if kinds == {"empty"}:
             return explicit
+        # Broken or oddly shaped files are ours only if they look like a
+        # template: other YAML in the repository (CI configs, playbooks) is not.
+        if kinds & {"syntax", "encoding", "too-large", "duplicate-key", "not-template"}:
+            return bool(_LOOKS_LIKE_TEMPLATE.search(template.text[:200_000]))
         return False
 
     def check_template(self, template: Template) -> list[Finding]:
         findings = list(self._load_findings(template))
         architectures = self._architectures(template, findings)
-        self.ran[template.path] = {
-            r.code for r in self.rules if r.check is not None and r.applies_to(architectures)
-        } if template.resources else set()
+        self.ran[template.path] = (
+            {r.code for r in self.rules if r.check is not None and r.applies_to(architectures)}
+            if template.resources
+            else set()
+        )
         if template.resources:
             findings.extend(self._transform_findings(template))
             findings.extend(self._run_rules(template, architectures))
@@ -190,7 +194,9 @@ class Checker:
                 rule = builtin.NOT_CHECKED
             else:
                 rule = builtin.UNREADABLE
-            yield self._engine(rule, template.path, None, problem.line, problem.message, problem.severity)
+            yield self._engine(
+                rule, template.path, None, problem.line, problem.message, problem.severity
+            )
 
     def _architectures(self, template: Template, findings: list[Finding]) -> list[str]:
         declared = template.declared_architectures()
@@ -255,7 +261,9 @@ class Checker:
 
     def _finding(self, rule: Rule, template: Template, violation: Violation) -> Finding:
         resource = violation.resource
-        line = violation.line if violation.line is not None else (resource.line if resource else None)
+        line = (
+            violation.line if violation.line is not None else (resource.line if resource else None)
+        )
         name = None
         extra: dict = {}
         if resource is not None:

@@ -166,14 +166,14 @@ def load(data: bytes) -> Loaded:
         )
     text, problem = decode(data)
     if problem is not None:
-        return Loaded(None, [problem])
+        return Loaded(None, [problem], data.decode("utf-8", "replace"))
     assert text is not None
     if not text.strip():
         return Loaded(None, [LoadProblem("empty", "file is empty", 1, "info")], text)
     if text.lstrip()[:1] in ("{", "["):
-        loaded = _load_json(text)
-        if loaded is not None:
-            return loaded
+        # Text that opens like JSON is held to JSON: a trailing comma that
+        # YAML would forgive is still a broken .json file for every other tool.
+        return _load_json(text)
     problem = _nesting_problem(text)
     if problem is not None:
         return Loaded(None, [problem], text)
@@ -388,8 +388,8 @@ class _TooDeep(Exception):
         self.problem = problem
 
 
-def _load_json(text: str) -> Loaded | None:
-    """Parse JSON with line marks; None when the text is not JSON.
+def _load_json(text: str) -> Loaded:
+    """Parse JSON with line marks.
 
     JSON is parsed by json's own scanner (C string scanning) with object and
     array builders that record lines: several times faster than composing
@@ -400,8 +400,9 @@ def _load_json(text: str) -> Loaded | None:
         root = parser.parse()
     except _TooDeep as error:
         return Loaded(None, [error.problem], text)
-    except (json.JSONDecodeError, RecursionError):
-        return None
+    except json.JSONDecodeError as error:
+        problem = LoadProblem("syntax", f"not valid JSON: {error.msg}", error.lineno)
+        return Loaded(None, [problem], text)
     return Loaded(root, parser.problems, text)
 
 

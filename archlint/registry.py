@@ -92,9 +92,8 @@ def load_rules(rule_dirs: Iterable[str] = (), plugins: bool = True) -> list[Rule
         for index, key in ((by_code, rule.code), (by_name, rule.name)):
             other = index.get(key)
             if other is not None and other is not rule:
-                raise RuleLoadError(
-                    f"two rules share {key}: {other.check or other.code} and {rule.check or rule.code}"
-                )
+                first, second = other.check or other.code, rule.check or rule.code
+                raise RuleLoadError(f"two rules share {key}: {first} and {second}")
             index[key] = rule
     return sorted(by_code.values(), key=lambda r: r.code)
 

@@ -92,7 +92,9 @@ def _variables(
             pairs = [
                 (str(key), value)
                 for key in node
-                for value in resolver.values(node[key], getattr(node, "line_of", lambda k: None)(key))
+                for value in resolver.values(
+                    node[key], getattr(node, "line_of", lambda k: None)(key)
+                )
             ]
         else:
             continue

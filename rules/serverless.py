@@ -9,7 +9,15 @@ from archlint.rule import ERROR, Violation, rule
 from archlint.template import Resource
 from archlint.values import Lit
 
-SERVERLESS_ARCHITECTURES = ("ingestion-pipeline", "paid-content", "serverless-website", "mobile-app")
+SERVERLESS_ARCHITECTURES = (
+    "ingestion-pipeline",
+    "paid-content",
+    "serverless-website",
+    "mobile-app",
+)
+
+_ELASTICACHE = "ElastiCache Serverless (AWS::ElastiCache::ServerlessCache)"
+_OPENSEARCH = "OpenSearch Serverless (AWS::OpenSearchServerless::Collection)"
 
 # Types that always mean servers, with the serverless alternative to suggest.
 ALWAYS_SERVERS = {
@@ -27,14 +35,14 @@ ALWAYS_SERVERS = {
     "AWS::Lightsail::Database": "DynamoDB or Aurora Serverless v2",
     "AWS::OpsWorks::Instance": "AWS Lambda or ECS on Fargate",
     "AWS::OpsWorks::Stack": "AWS Lambda or ECS on Fargate",
-    "AWS::ElastiCache::CacheCluster": "ElastiCache Serverless (AWS::ElastiCache::ServerlessCache)",
-    "AWS::ElastiCache::ReplicationGroup": "ElastiCache Serverless (AWS::ElastiCache::ServerlessCache)",
+    "AWS::ElastiCache::CacheCluster": _ELASTICACHE,
+    "AWS::ElastiCache::ReplicationGroup": _ELASTICACHE,
     "AWS::Redshift::Cluster": "Redshift Serverless (AWS::RedshiftServerless::Workgroup)",
     "AWS::EMR::Cluster": "EMR Serverless (AWS::EMRServerless::Application)",
     "AWS::EMR::InstanceGroupConfig": "EMR Serverless (AWS::EMRServerless::Application)",
     "AWS::EMR::InstanceFleetConfig": "EMR Serverless (AWS::EMRServerless::Application)",
-    "AWS::OpenSearchService::Domain": "OpenSearch Serverless (AWS::OpenSearchServerless::Collection)",
-    "AWS::Elasticsearch::Domain": "OpenSearch Serverless (AWS::OpenSearchServerless::Collection)",
+    "AWS::OpenSearchService::Domain": _OPENSEARCH,
+    "AWS::Elasticsearch::Domain": _OPENSEARCH,
     "AWS::MSK::Cluster": "MSK Serverless (AWS::MSK::ServerlessCluster)",
     "AWS::DocDB::DBInstance": "DocumentDB Elastic Clusters or DynamoDB",
     "AWS::AmazonMQ::Broker": "Amazon SQS and SNS",

@@ -13,8 +13,9 @@ REFERENCES = ROOT / "reference_templates"
 CORPUS = ROOT.parent / "shared" / "corpus" / "aws-cloudformation-templates"
 
 
-def run_archlint(*args: str, stdin: bytes | None = None, cwd: Path | None = None,
-                 timeout: float = 120) -> subprocess.CompletedProcess:
+def run_archlint(
+    *args: str, stdin: bytes | None = None, cwd: Path | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess:
     """Run the installed command line as a user would, in a fresh process."""
     env = dict(os.environ, NO_COLOR="1")
     return subprocess.run(

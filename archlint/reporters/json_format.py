@@ -10,9 +10,7 @@ from archlint.engine import Report
 
 
 def write(report: Report, stream: TextIO, *, color: bool = False) -> None:
-    findings = [
-        f.as_dict() for f in report.findings if not f.suppressed or report.show_suppressed
-    ]
+    findings = [f.as_dict() for f in report.findings if not f.suppressed or report.show_suppressed]
     json.dump(
         {"version": __version__, "findings": findings, "summary": report.summary()},
         stream,

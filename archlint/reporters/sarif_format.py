@@ -34,9 +34,7 @@ def write(report: Report, stream: TextIO, *, color: bool = False) -> None:
             "level": _LEVEL[finding.severity],
             "message": {"text": _message(finding)},
             "locations": [location],
-            "partialFingerprints": {
-                "archlint/v1": f"{finding.rule_id}:{finding.file}:{finding.resource}:{finding.message}"
-            },
+            "partialFingerprints": {"archlint/v1": _fingerprint(finding)},
         }
         if finding.rule_id in index:
             result["ruleIndex"] = index[finding.rule_id]
@@ -66,6 +64,11 @@ def write(report: Report, stream: TextIO, *, color: bool = False) -> None:
     }
     json.dump(log, stream, indent=2)
     stream.write("\n")
+
+
+def _fingerprint(finding) -> str:
+    """Stable across line moves, so code scanning tracks one alert over time."""
+    return f"{finding.rule_id}:{finding.file}:{finding.resource}:{finding.message}"
 
 
 def _uri(path: str) -> str:

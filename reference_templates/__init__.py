@@ -1,0 +1,1 @@
+"""Reference templates of the six architectures, shipped as package data."""
