@@ -65,6 +65,18 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("rule", metavar="ID")
     explain.add_argument("--rules-dir", action="append", default=[], metavar="DIR")
 
+    graph = commands.add_parser("graph", help="draw the resource graph archlint reasons over")
+    graph.add_argument("path", metavar="PATH")
+    graph.add_argument("--format", choices=("mermaid", "dot", "json"), default="mermaid")
+    graph.add_argument(
+        "--architecture",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="mark what the template lacks against this reference architecture",
+    )
+    graph.add_argument("--all-edges", action="store_true", help="also draw plain references")
+
     init = commands.add_parser("init", help="start a template from a reference architecture")
     init.add_argument("name", metavar="NAME")
     init.add_argument("-o", "--output", metavar="FILE")
@@ -106,6 +118,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         "list-rules": commands.list_rules,
         "explain": commands.explain,
         "init": commands.init,
+        "graph": commands.graph,
     }[args.command]
     return handler(args)
 

@@ -138,6 +138,28 @@ def explain(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def graph(args: argparse.Namespace) -> int:
+    from archlint import conformance
+    from archlint.engine import read
+    from archlint.graph import ResourceGraph
+    from archlint.render import RENDERERS
+    from archlint.template import Template
+
+    if args.path != STDIN and not os.path.isfile(args.path):
+        raise UsageError(f"{args.path}: no such file")
+    template = Template.from_bytes(args.path, read(args.path))
+    if not template.resources:
+        problems = "; ".join(f"line {p.line}: {p.message}" for p in template.problems)
+        raise UsageError(f"{args.path}: no resources to draw ({problems or 'empty'})")
+    declared = [a for a in template.declared_architectures() if a in ARCHITECTURES]
+    architectures = sorted({*args.architecture, *declared})
+    _check_architectures(architectures)
+    resource_graph = ResourceGraph(template, tuple(architectures))
+    gaps = [g for a in architectures for g in conformance.gaps(resource_graph, a)]
+    sys.stdout.write(RENDERERS[args.format](resource_graph, gaps, args.all_edges))
+    return EXIT_OK
+
+
 def init(args: argparse.Namespace) -> int:
     if args.name not in ARCHITECTURES:
         raise UsageError(

@@ -229,7 +229,7 @@ class Checker:
     def _run_rules(self, template: Template, architectures: list[str]) -> Iterator[Finding]:
         from archlint.graph import ResourceGraph  # networkx only for real templates
 
-        graph = ResourceGraph(template)
+        graph = ResourceGraph(template, tuple(architectures))
         for rule in self.rules:
             if rule.check is None or not rule.applies_to(architectures):
                 continue

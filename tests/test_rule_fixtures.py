@@ -42,5 +42,11 @@ def test_bad_fixture_is_flagged_at_the_expected_lines(code, path, all_rules):
 
 @pytest.mark.parametrize(("code", "path"), _fixtures("good"), ids=lambda v: str(v)[-40:])
 def test_good_fixture_passes_every_rule(code, path, all_rules):
-    found = [f for f in findings_for(path, all_rules) if f.severity != "info"]
+    # Fixtures show one requirement, not a whole architecture: conformance
+    # (AL9xx) has fixtures of its own.
+    found = [
+        f
+        for f in findings_for(path, all_rules)
+        if f.severity != "info" and (code.startswith("AL9") or not f.rule_id.startswith("AL9"))
+    ]
     assert found == [], "\n".join(f"{f.line} {f.rule_id} {f.message}" for f in found)

@@ -1,0 +1,199 @@
+"""Architecture conformance: a declared architecture's reference graph is the spec.
+
+Each architecture's reference template (`reference_templates/NAME.yaml`) is
+loaded through the same pipeline as any template. Its *skeleton* (resources
+joined by semantic edges: origins, notifications, event sources, roles and
+their grants ...) falls into connected chains, e.g. IoT rule -> stream ->
+delivery stream -> bucket -> queue -> function. A user template conforms
+when every chain is found in its own skeleton by networkx's subgraph
+monomorphism, matching resource types and edge kinds, not names. Where a
+chain is not found, the connections it lacks are named, with the reference
+resources that show them. Nothing here is a hand-kept list of components.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+import networkx as nx
+from networkx.algorithms import isomorphism
+
+from archlint.graph import ResourceGraph
+from archlint.template import Template
+
+# Edges that say how an architecture works, as opposed to how it is wired
+# (references, networking plumbing, policy attachment mechanics).
+PLUMBING_KINDS = frozenset(
+    {
+        "ref",
+        "getatt",
+        "sub",
+        "depends_on",
+        "in_subnet",
+        "in_vpc",
+        "security_group",
+        "subnet_group",
+        "ingress_of",
+        "managed_policy",
+        "attached_to",
+        "instance_role",
+        "launch_template",
+        "rule_of",
+    }
+)
+# Grants to these are housekeeping every function has, not architecture.
+HOUSEKEEPING_TYPES = frozenset({"AWS::Logs::LogGroup", "AWS::KMS::Key", "AWS::KMS::Alias"})
+# Above this many candidate nodes the exact chain search is skipped; the
+# per-connection check still runs.
+MAX_MATCH_NODES = 3_000
+
+PHRASES = {
+    "origin": "serves content from",
+    "origin_identity": "reaches its origin through",
+    "key_group": "requires signed URLs from",
+    "public_key": "trusts",
+    "cache_policy": "caches with",
+    "policy_of": "is the resource policy of",
+    "notifies": "sends object events to",
+    "event_source": "feeds (event source mapping)",
+    "on_failure": "sends failed batches to",
+    "permission_for": "lets a service invoke",
+    "execution_role": "runs with the role",
+    "dead_letter": "sends failed messages to",
+    "authorizer": "authorizes requests with",
+    "user_pool": "authenticates against",
+    "integration": "is served by",
+    "api": "belongs to",
+    "maps_to": "maps a custom domain to",
+    "alias_target": "resolves to",
+    "subscription": "delivers to",
+    "firehose_source": "is read by the delivery stream",
+    "firehose_processor": "transforms records with",
+    "delivers_to": "delivers to",
+    "iot_action": "sends device messages to",
+    "query_results": "writes query results to",
+    "targets": "registers its instances with",
+    "scales": "scales",
+    "listener": "is listened on by",
+    "forwards_to": "forwards to",
+    "service_role": "uses the role",
+    "grants": "is granted access to",
+    "authenticated_role": "gives signed-in users the role",
+    "unauthenticated_role": "gives guests the role",
+    "client_of": "is a client of",
+    "namespace": "stores data in",
+}
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A connection of the reference that the template lacks."""
+
+    source_type: str
+    kind: str
+    target_type: str
+    reference_source: str
+    reference_target: str
+    architecture: str
+    missing_types: tuple[str, ...]
+
+    def describe(self) -> str:
+        if self.source_type == "chain":
+            return (
+                f"{self.architecture}: the resources of the reference chain {self.target_type} "
+                f"exist but are not connected to each other as in "
+                f"reference_templates/{self.architecture}.yaml"
+            )
+        phrase = PHRASES.get(self.kind, self.kind)
+        where = (
+            f"{self.reference_source} -> {self.reference_target} in "
+            f"reference_templates/{self.architecture}.yaml"
+        )
+        if self.missing_types:
+            return (
+                f"{self.architecture}: missing {' and '.join(self.missing_types)}; the reference "
+                f"has an {self.source_type} that {phrase} an {self.target_type} ({where})"
+            )
+        return (
+            f"{self.architecture}: no {self.source_type} {phrase} an {self.target_type} "
+            f"({where})"
+        )
+
+
+def skeleton(graph: ResourceGraph) -> nx.DiGraph:
+    """Resources joined by architectural edges, labelled by type and edge kind."""
+    result = nx.DiGraph()
+    for source, target, data in graph.g.edges(data=True):
+        kind = data["kind"]
+        if kind in PLUMBING_KINDS:
+            continue
+        target_type = graph.type_of(target)
+        if kind == "grants" and target_type in HOUSEKEEPING_TYPES:
+            continue
+        for node in (source, target):
+            result.add_node(node, type=graph.type_of(node))
+        kinds = result.edges[source, target]["kinds"] if result.has_edge(source, target) else set()
+        result.add_edge(source, target, kinds=kinds | {kind})
+    return result
+
+
+@lru_cache(maxsize=None)
+def reference(architecture: str) -> tuple[nx.DiGraph, tuple[frozenset[str], ...]]:
+    """The reference skeleton of an architecture and its chains (node sets)."""
+    text = resources.files("archlint.reference_templates").joinpath(f"{architecture}.yaml")
+    template = Template.from_bytes(f"{architecture}.yaml", text.read_bytes())
+    graph = skeleton(ResourceGraph(template))
+    chains = tuple(frozenset(c) for c in nx.weakly_connected_components(graph))
+    return graph, chains
+
+
+def gaps(graph: ResourceGraph, architecture: str) -> list[Gap]:
+    """What the template lacks of the architecture's reference, chain by chain."""
+    ref_graph, chains = reference(architecture)
+    ours = skeleton(graph)
+    present_types = {data["type"] for _, data in ours.nodes(data=True)}
+    present_triples = {
+        (ours.nodes[s]["type"], kind, ours.nodes[t]["type"])
+        for s, t, data in ours.edges(data=True)
+        for kind in data["kinds"]
+    }
+    found: dict[tuple[str, str, str], Gap] = {}
+    for chain in chains:
+        pattern = ref_graph.subgraph(chain)
+        if _chain_present(ours, pattern):
+            continue
+        before = len(found)
+        for source, target, data in pattern.edges(data=True):
+            source_type = pattern.nodes[source]["type"]
+            target_type = pattern.nodes[target]["type"]
+            for kind in sorted(data["kinds"]):
+                triple = (source_type, kind, target_type)
+                if triple in present_triples or triple in found:
+                    continue
+                missing = tuple(t for t in (source_type, target_type) if t not in present_types)
+                found[triple] = Gap(
+                    source_type, kind, target_type, source, target, architecture, missing
+                )
+        if len(found) == before:
+            # Every connection exists somewhere, but not as one chain.
+            names = " -> ".join(sorted(chain))
+            found[("chain", names, "")] = Gap(
+                "chain", "connected", names, "", "", architecture, ()
+            )
+    return list(found.values())
+
+
+def _chain_present(ours: nx.DiGraph, pattern: nx.DiGraph) -> bool:
+    types = {data["type"] for _, data in pattern.nodes(data=True)}
+    candidates = [n for n, data in ours.nodes(data=True) if data["type"] in types]
+    if len(candidates) > MAX_MATCH_NODES:
+        return False
+    matcher = isomorphism.DiGraphMatcher(
+        ours.subgraph(candidates),
+        pattern,
+        node_match=lambda a, b: a["type"] == b["type"],
+        edge_match=lambda a, b: b["kinds"] <= a["kinds"],
+    )
+    return matcher.subgraph_is_monomorphic()
