@@ -187,6 +187,44 @@ It is not bad in itself; it tells you where archlint's silence is not a pass."""
     fix="Nothing to fix; check the part named by hand or with the tool that expands it.",
 )
 
+TRANSFORM_FAILED = Rule(
+    code="AL007",
+    name="transform-failed",
+    requirement="ENGINE",
+    severity=ERROR,
+    doc="""## What it does
+Reports a SAM template that the official SAM translator rejects, with the
+translator's own message.
+
+## Why is this bad?
+`sam deploy` and CloudFormation reject it the same way, and archlint cannot
+check the resources it would generate.
+
+## Example
+```yaml
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Function:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: index.handler
+      Runtime: python3.12
+      Events:
+        Upload:
+          Type: S3
+          Properties: {Bucket: uploads, Events: s3:ObjectCreated:*}
+```
+
+## Use instead
+```yaml
+      Events:
+        Upload:
+          Type: S3
+          Properties: {Bucket: !Ref UploadBucket, Events: s3:ObjectCreated:*}
+```""",
+    fix="Fix what the translator's message names; `sam validate` shows the same error.",
+)
+
 ENGINE_RULES = (
     RULE_ERROR,
     UNREADABLE,
@@ -195,4 +233,5 @@ ENGINE_RULES = (
     SUPPRESSION_WITHOUT_REASON,
     UNKNOWN_ARCHITECTURE,
     NOT_CHECKED,
+    TRANSFORM_FAILED,
 )

@@ -29,7 +29,6 @@ from archlint.template import Resource, Template
 TEMPLATE_SUFFIXES = (".yaml", ".yml", ".json", ".template")
 SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".tox"}
 STDIN = "-"
-SAM_TRANSFORM = "AWS::Serverless-2016-10-31"
 
 # A file that failed to parse is reported only if it looks like a template;
 # other broken YAML in the repository (CI configs, ...) is none of our business.
@@ -153,10 +152,15 @@ class Checker:
             if template.resources
             else set()
         )
+        original = template
         if template.resources:
             findings.extend(self._transform_findings(template))
-            findings.extend(self._run_rules(template, architectures))
-        findings = self._suppress(template, findings)
+            template, problem = self._expand(template)
+            if problem is not None:
+                findings.append(problem)
+            else:
+                findings.extend(self._run_rules(template, architectures))
+        findings = self._suppress(original, findings)
         findings = [f for f in findings if f.rule_id in self.enabled]
         findings.sort(key=Finding.sort_key)
         return findings
@@ -215,8 +219,29 @@ class Checker:
                 )
         return sorted({*self.options.architectures, *(d for d in declared if d in ARCHITECTURES)})
 
+    def _expand(self, template: Template) -> tuple[Template, Finding | None]:
+        """SAM templates become the CloudFormation they generate."""
+        from archlint import sam
+
+        if not sam.is_sam(template):
+            return template, None
+        result = sam.expand(template)
+        if result.template is None:
+            return template, self._engine(
+                builtin.TRANSFORM_FAILED,
+                template.path,
+                None,
+                template.root.line_of("Transform"),
+                f"the SAM translator rejects this template: {result.error}",
+            )
+        return result.template, None
+
     def _transform_findings(self, template: Template) -> Iterator[Finding]:
+        from archlint.sam import SAM_TRANSFORM
+
         for transform in template.transforms:
+            if transform == SAM_TRANSFORM:
+                continue
             yield self._engine(
                 builtin.NOT_CHECKED,
                 template.path,

@@ -1,0 +1,203 @@
+"""SAM templates, expanded with the official translator and checked as CloudFormation.
+
+`expand(template)` runs aws-sam-translator offline (no AWS calls: managed
+policy names are mapped to their ARNs locally, region and account are
+placeholders) and returns a template of plain CloudFormation resources whose
+lines and origins point back at what the user wrote: a generated
+`MyFunctionRole` is reported on `MyFunction`, at the line of the property
+that produced it where one did.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+
+from archlint.loader import Map, Seq
+from archlint.template import Resource, Template
+
+SAM_TRANSFORM = "AWS::Serverless-2016-10-31"
+SAM_PREFIX = "AWS::Serverless::"
+PLACEHOLDER_S3_URI = "s3://archlint-placeholder/code.zip"
+
+# AWS managed policies that live under a path; the rest are at policy/NAME.
+_MANAGED_POLICY_PATHS = {
+    "AWSLambdaBasicExecutionRole": "service-role/",
+    "AWSLambdaVPCAccessExecutionRole": "service-role/",
+    "AWSLambdaKinesisExecutionRole": "service-role/",
+    "AWSLambdaDynamoDBExecutionRole": "service-role/",
+    "AWSLambdaSQSQueueExecutionRole": "service-role/",
+    "AWSLambdaRole": "service-role/",
+    "AWSXrayWriteOnlyAccess": "",
+}
+
+
+class _ManagedPolicies(dict):
+    """Every managed policy name maps to its ARN, without asking IAM."""
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str)
+
+    def __getitem__(self, name: str) -> str:
+        return f"arn:aws:iam::aws:policy/{_MANAGED_POLICY_PATHS.get(name, '')}{name}"
+
+    def get(self, name: str, default: object = None) -> str:  # type: ignore[override]
+        return self[name]
+
+
+@dataclass
+class SamResult:
+    template: Template | None
+    error: str | None = None
+
+
+def is_sam(template: Template) -> bool:
+    return SAM_TRANSFORM in template.transforms
+
+
+def expand(template: Template) -> SamResult:
+    """The CloudFormation that SAM generates, with lines and origins kept."""
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    logging.getLogger("samtranslator").setLevel(logging.CRITICAL)
+    from samtranslator.parser import parser
+    from samtranslator.public.exceptions import InvalidDocumentException
+    from samtranslator.translator.translator import Translator
+
+    document = _plain(template.root)
+    _placeholder_code_locations(document)
+    translator = Translator(managed_policy_map=_ManagedPolicies(), sam_parser=parser.Parser())
+    try:
+        output = translator.translate(
+            sam_template=document, parameter_values=_parameter_defaults(template),
+            passthrough_metadata=True,
+        )
+    except InvalidDocumentException as error:
+        causes = "; ".join(cause.message for cause in error.causes) or str(error)
+        return SamResult(None, causes)
+    except Exception as error:  # the translator's own failures are findings too
+        return SamResult(None, f"{type(error).__name__}: {error}")
+    return SamResult(_expanded_template(template, output))
+
+
+def _expanded_template(template: Template, output: dict) -> Template:
+    root = _graft(output, template.root, 1)
+    assert isinstance(root, Map)
+    root.pop("Transform", None)
+    expanded = Template(template.path, root, template.text, list(template.problems))
+    originals = template.resources
+    sam_ids = [r.logical_id for r in originals.values() if r.type.startswith(SAM_PREFIX)]
+    implicit_api_owner = _implicit_api_owner(template)
+    resources = root.get("Resources")
+    if not isinstance(resources, Map):
+        return expanded
+    for logical_id, body in list(resources.items()):
+        if not isinstance(body, Map) or not isinstance(body.get("Type"), str):
+            continue
+        original = originals.get(logical_id)
+        if original is not None and not original.type.startswith(SAM_PREFIX):
+            origin = None
+            line = original.line
+            resources[logical_id] = _graft(_plain(body), original.body, original.line)
+        else:
+            owner = _owner(logical_id, sam_ids, implicit_api_owner)
+            source = originals.get(owner) if owner else None
+            line = source.line if source else resources.line_of(logical_id)
+            origin = owner if owner and owner != logical_id else None
+            if source is not None:
+                resources[logical_id] = _graft(_plain(body), source.body, source.line)
+        final = resources[logical_id]
+        assert isinstance(final, Map)
+        expanded.resources[logical_id] = Resource(
+            logical_id, final["Type"], final, line, logical_id, origin
+        )
+    return expanded
+
+
+def _owner(logical_id: str, sam_ids: list[str], implicit_api_owner: str | None) -> str | None:
+    """The SAM resource a generated logical id comes from (the longest prefix)."""
+    matches = [s for s in sam_ids if logical_id.startswith(s)]
+    if matches:
+        return max(matches, key=len)
+    if logical_id.startswith(("ServerlessRestApi", "ServerlessHttpApi")):
+        return implicit_api_owner
+    return None
+
+
+def _implicit_api_owner(template: Template) -> str | None:
+    """The first function whose Api/HttpApi event creates SAM's implicit API."""
+    for resource in template.resources.values():
+        events = resource.properties.get("Events")
+        if resource.type == "AWS::Serverless::Function" and isinstance(events, dict):
+            for event in events.values():
+                if isinstance(event, dict) and event.get("Type") in ("Api", "HttpApi"):
+                    return resource.logical_id
+    return None
+
+
+def _parameter_defaults(template: Template) -> dict:
+    values = {}
+    for name, parameter in template.parameters.items():
+        if isinstance(parameter, dict) and "Default" in parameter:
+            values[name] = _plain(parameter["Default"])
+    return values
+
+
+def _placeholder_code_locations(document: dict) -> None:
+    """Local paths (`CodeUri: ./src`) are packaged later; the translator wants S3 URIs."""
+    resources = document.get("Resources")
+    if not isinstance(resources, dict):
+        return
+    keys = {
+        "AWS::Serverless::Function": ("CodeUri", "ImageUri"),
+        "AWS::Serverless::LayerVersion": ("ContentUri",),
+        "AWS::Serverless::Api": ("DefinitionUri",),
+        "AWS::Serverless::HttpApi": ("DefinitionUri",),
+        "AWS::Serverless::StateMachine": ("DefinitionUri",),
+        "AWS::Serverless::Application": ("Location",),
+    }
+    for resource in resources.values():
+        if not isinstance(resource, dict):
+            continue
+        properties = resource.get("Properties")
+        if not isinstance(properties, dict):
+            continue
+        for key in keys.get(resource.get("Type"), ()):
+            value = properties.get(key)
+            if isinstance(value, str) and not value.startswith("s3://"):
+                if resource.get("Type") == "AWS::Serverless::Application":
+                    properties[key] = "https://s3.amazonaws.com/archlint-placeholder/app.yaml"
+                else:
+                    properties[key] = PLACEHOLDER_S3_URI
+
+
+def _plain(node: object) -> object:
+    """A deep copy as plain dicts and lists, as the translator expects."""
+    if isinstance(node, dict):
+        return {key: _plain(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_plain(value) for value in node]
+    return node
+
+
+def _graft(node: object, shadow: object, line: int | None) -> object:
+    """Rebuild `node` as Map/Seq, taking lines from `shadow` where paths coincide."""
+    if isinstance(node, dict):
+        own_line = getattr(shadow, "line", None) or line
+        mapping = Map(own_line)
+        for key, value in node.items():
+            match = shadow.get(key) if isinstance(shadow, dict) else None
+            key_line = shadow.line_of(key) if isinstance(shadow, Map) and key in shadow else own_line
+            mapping[key] = _graft(value, match, key_line)
+            mapping.key_lines[key] = key_line or own_line or 1
+        return mapping
+    if isinstance(node, list):
+        own_line = getattr(shadow, "line", None) or line
+        seq = Seq(own_line)
+        for index, value in enumerate(node):
+            match = shadow[index] if isinstance(shadow, list) and index < len(shadow) else None
+            item_line = shadow.line_of(index) if isinstance(shadow, Seq) and match is not None else own_line
+            seq.append(_graft(value, match, item_line))
+            seq.item_lines.append(item_line or own_line or 1)
+        return seq
+    return node
