@@ -30,7 +30,8 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
 # Limits that no real template comes near and every hostile one does.
 MAX_DEPTH = 256
 MAX_EXPANDED_NODES = 2_000_000
-MAX_FILE_BYTES = 50 * 1024 * 1024
+# CloudFormation itself takes at most 1 MB; generated estates reach a few MB.
+MAX_FILE_BYTES = 16 * 1024 * 1024
 # libyaml composes recursively in C: 10,000 levels are fine on an 8 MB
 # stack, 100,000 are not. Below this bound no depth scan is needed.
 _SAFE_COMPOSE_DEPTH = 5_000
@@ -163,6 +164,8 @@ def load(data: bytes) -> Loaded:
                     "(CloudFormation itself accepts at most 1 MB)",
                 )
             ],
+            # Enough text to tell a template from other YAML, no more.
+            data[:200_000].decode("utf-8", "replace"),
         )
     text, problem = decode(data)
     if problem is not None:
