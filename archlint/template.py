@@ -92,6 +92,8 @@ class Template:
     text: str = ""
     problems: list[LoadProblem] = field(default_factory=list)
     resources: dict[str, Resource] = field(default_factory=dict)
+    _by_type: dict[str, list[Resource]] | None = field(default=None, repr=False)
+    _indexed: int = field(default=-1, repr=False)
 
     @classmethod
     def from_bytes(cls, path: str, data: bytes) -> Template:
@@ -207,9 +209,17 @@ class Template:
         return bool(self.resources) or "Resources" in self.root
 
     def of_type(self, *types: str) -> Iterator[Resource]:
-        for resource in self.resources.values():
-            if resource.type in types:
-                yield resource
+        """Resources of these types, in template order (indexed: rules ask often)."""
+        index = self._by_type
+        if index is None or self._indexed != len(self.resources):
+            index = {}
+            for resource in self.resources.values():
+                index.setdefault(resource.type, []).append(resource)
+            self._by_type, self._indexed = index, len(self.resources)
+        if len(types) == 1:
+            return iter(index.get(types[0], ()))
+        wanted = set(types)
+        return (r for r in self.resources.values() if r.type in wanted)
 
     def archlint_metadata(self) -> Map:
         value = self.metadata.get("archlint")

@@ -11,9 +11,6 @@ from archlint.engine import Report
 
 def write(report: Report, stream: TextIO, *, color: bool = False) -> None:
     findings = [f.as_dict() for f in report.findings if not f.suppressed or report.show_suppressed]
-    json.dump(
-        {"version": __version__, "findings": findings, "summary": report.summary()},
-        stream,
-        indent=2,
-    )
-    stream.write("\n")
+    report_data = {"version": __version__, "findings": findings, "summary": report.summary()}
+    # One write: json.dump writes every token separately, slow on big reports.
+    stream.write(json.dumps(report_data, indent=2) + "\n")

@@ -62,8 +62,7 @@ def write(report: Report, stream: TextIO, *, color: bool = False) -> None:
             }
         ],
     }
-    json.dump(log, stream, indent=2)
-    stream.write("\n")
+    stream.write(json.dumps(log, indent=2) + "\n")
 
 
 def _fingerprint(finding) -> str:
