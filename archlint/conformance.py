@@ -89,36 +89,42 @@ PHRASES = {
 
 @dataclass(frozen=True)
 class Gap:
-    """A connection of the reference that the template lacks."""
+    """Something of the reference that the template lacks.
 
-    source_type: str
-    kind: str
-    target_type: str
-    reference_source: str
-    reference_target: str
+    `what` is "component" (no resource of `target_type` at all, with the
+    connections the reference gives it), "connection" (both kinds of
+    resource exist but are not connected by `kind`) or "chain" (every
+    connection exists somewhere, but not as one connected whole).
+    """
+
+    what: str
     architecture: str
-    missing_types: tuple[str, ...]
+    target_type: str = ""
+    source_type: str = ""
+    kind: str = ""
+    reference: str = ""  # the reference resources that show it
+    connections: tuple[str, ...] = ()
+
+    @property
+    def file(self) -> str:
+        return f"reference_templates/{self.architecture}.yaml"
 
     def describe(self) -> str:
-        if self.source_type == "chain":
+        if self.what == "component":
+            links = "; ".join(self.connections)
             return (
-                f"{self.architecture}: the resources of the reference chain {self.target_type} "
-                f"exist but are not connected to each other as in "
-                f"reference_templates/{self.architecture}.yaml"
+                f"{self.architecture}: missing component {self.target_type} "
+                f"(in {self.file}: {self.reference}: {links})"
             )
-        phrase = PHRASES.get(self.kind, self.kind)
-        where = (
-            f"{self.reference_source} -> {self.reference_target} in "
-            f"reference_templates/{self.architecture}.yaml"
-        )
-        if self.missing_types:
+        if self.what == "connection":
+            phrase = PHRASES.get(self.kind, self.kind)
             return (
-                f"{self.architecture}: missing {' and '.join(self.missing_types)}; the reference "
-                f"has an {self.source_type} that {phrase} an {self.target_type} ({where})"
+                f"{self.architecture}: no {self.source_type} {phrase} an {self.target_type} "
+                f"(in {self.file}: {self.reference})"
             )
         return (
-            f"{self.architecture}: no {self.source_type} {phrase} an {self.target_type} "
-            f"({where})"
+            f"{self.architecture}: {self.reference} exist but are not connected to each "
+            f"other as in {self.file}"
         )
 
 
@@ -159,30 +165,49 @@ def gaps(graph: ResourceGraph, architecture: str) -> list[Gap]:
         for s, t, data in ours.edges(data=True)
         for kind in data["kinds"]
     }
-    found: dict[tuple[str, str, str], Gap] = {}
+    components: dict[str, tuple[list[str], list[str]]] = {}
+    connections: dict[tuple[str, str, str], Gap] = {}
+    chains_broken: list[Gap] = []
     for chain in chains:
         pattern = ref_graph.subgraph(chain)
         if _chain_present(ours, pattern):
             continue
-        before = len(found)
+        before = len(components) + len(connections)
         for source, target, data in pattern.edges(data=True):
             source_type = pattern.nodes[source]["type"]
             target_type = pattern.nodes[target]["type"]
             for kind in sorted(data["kinds"]):
+                phrase = PHRASES.get(kind, kind)
+                for node, node_type, link in (
+                    (target, target_type, f"{source} {phrase} it"),
+                    (source, source_type, f"it {phrase} {target}"),
+                ):
+                    if node_type not in present_types:
+                        names, links = components.setdefault(node_type, ([], []))
+                        if node not in names:
+                            names.append(node)
+                        if link not in links:
+                            links.append(link)
                 triple = (source_type, kind, target_type)
-                if triple in present_triples or triple in found:
-                    continue
-                missing = tuple(t for t in (source_type, target_type) if t not in present_types)
-                found[triple] = Gap(
-                    source_type, kind, target_type, source, target, architecture, missing
-                )
-        if len(found) == before:
-            # Every connection exists somewhere, but not as one chain.
-            names = " -> ".join(sorted(chain))
-            found[("chain", names, "")] = Gap(
-                "chain", "connected", names, "", "", architecture, ()
-            )
-    return list(found.values())
+                if (
+                    triple not in present_triples
+                    and source_type in present_types
+                    and target_type in present_types
+                    and triple not in connections
+                ):
+                    connections[triple] = Gap(
+                        "connection", architecture, target_type, source_type, kind,
+                        f"{source} -> {target}",
+                    )
+        if len(components) + len(connections) == before:
+            names = ", ".join(sorted(chain))
+            chains_broken.append(Gap("chain", architecture, reference=names))
+    missing = [
+        Gap("component", architecture, node_type, reference=", ".join(names),
+            connections=tuple(links))
+        for node_type, (names, links) in sorted(components.items())
+    ]
+    return missing + list(connections.values()) + chains_broken
 
 
 def _chain_present(ours: nx.DiGraph, pattern: nx.DiGraph) -> bool:

@@ -44,14 +44,13 @@ def _missing(graph: ResourceGraph, gaps: list[Gap]) -> list[tuple[str, str, str 
         by_type.setdefault(resource.type, key)
     for index, gap in enumerate(gaps):
         node = f"missing{index + 1}"
-        if gap.source_type == "chain":
-            out.append((node, f"not connected: {gap.target_type}", None, ""))
-            continue
-        wanted = gap.target_type if gap.target_type not in by_type else gap.source_type
-        other = gap.source_type if wanted == gap.target_type else gap.target_type
-        label = f"missing: {wanted} ({gap.kind} {'from' if wanted == gap.target_type else 'to'} " \
-            f"{other})"
-        out.append((node, label, by_type.get(other), gap.kind))
+        if gap.what == "component":
+            out.append((node, f"missing: {gap.target_type}", None, ""))
+        elif gap.what == "connection":
+            label = f"missing: {gap.source_type} {gap.kind} {gap.target_type}"
+            out.append((node, label, by_type.get(gap.source_type), gap.kind))
+        else:
+            out.append((node, f"not connected: {gap.reference}", None, ""))
     return out
 
 
