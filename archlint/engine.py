@@ -15,7 +15,7 @@ import traceback
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from archlint import builtin
+from archlint import builtin, nested
 from archlint.loader import Map
 from archlint.rule import (
     ARCHITECTURES,
@@ -161,15 +161,21 @@ class Checker:
             if template.resources
             else set()
         )
-        original = template
         if template.resources:
             findings.extend(self._transform_findings(template))
+            stacks = nested.locations(template)
             template, problem = self._expand(template)
             if problem is not None:
                 findings.append(problem)
             else:
+                inlined = nested.inline(template, stacks, self._load_child)
+                template = inlined.template
+                findings.extend(
+                    self._engine(builtin.NOT_CHECKED, template.path, None, note.line, note.message)
+                    for note in inlined.notes
+                )
                 findings.extend(self._run_rules(template, architectures))
-        findings = self._suppress(original, findings)
+        findings = self._suppress(template, findings)
         findings = [f for f in findings if f.rule_id in self.enabled]
         findings.sort(key=Finding.sort_key)
         return findings
@@ -227,6 +233,17 @@ class Checker:
                     )
                 )
         return sorted({*self.options.architectures, *(d for d in declared if d in ARCHITECTURES)})
+
+    def _load_child(self, path: str) -> Template | None:
+        """A nested stack's template, expanded like any other (None: unusable)."""
+        try:
+            child = Template.from_bytes(path, read(path))
+        except OSError:
+            return None
+        if not child.resources:
+            return None
+        expanded, problem = self._expand(child)
+        return None if problem is not None else expanded
 
     def _expand(self, template: Template) -> tuple[Template, Finding | None]:
         """SAM templates become the CloudFormation they generate."""
@@ -310,7 +327,7 @@ class Checker:
             rule.name,
             rule.requirement,
             violation.severity or rule.severity,
-            template.path,
+            resource.file if resource is not None and resource.file else template.path,
             name,
             line,
             violation.message,

@@ -42,6 +42,8 @@ class Resource:
     key: str = ""
     # For resources generated from another (SAM), the one the user wrote.
     origin: str | None = None
+    # For resources of a nested stack's template, that template's path.
+    file: str | None = None
 
     def __post_init__(self) -> None:
         if not self.key:
@@ -92,6 +94,8 @@ class Template:
     text: str = ""
     problems: list[LoadProblem] = field(default_factory=list)
     resources: dict[str, Resource] = field(default_factory=dict)
+    # `!GetAtt Stack.Outputs.Name` of inlined nested stacks: (stack key, name) -> value.
+    nested_outputs: dict[tuple[str, str], object] = field(default_factory=dict)
     _by_type: dict[str, list[Resource]] | None = field(default=None, repr=False)
     _indexed: int = field(default=-1, repr=False)
 

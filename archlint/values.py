@@ -148,8 +148,13 @@ class Resolver:
     def __init__(self, template: Template) -> None:
         self.template = template
         self._cache: dict[int, list[Value]] = {}
-        # Logical ids by name, so `Ref: Bucket` and `Ref: Bucket#2` both work.
-        self._resources = {r.logical_id: r.key for r in reversed(template.resources.values())}
+        # Graph keys by themselves and, for the template's own resources, by
+        # logical id: `Ref: Bucket` finds the first definition of Bucket, and
+        # the renamed references of a nested stack (`Web/Bucket`) find theirs.
+        self._resources = {key: key for key in template.resources}
+        for resource in template.resources.values():
+            if "/" not in resource.key:
+                self._resources.setdefault(resource.logical_id, resource.key)
 
     # -- structure ------------------------------------------------------------
 
@@ -225,6 +230,43 @@ class Resolver:
                             following.append((value, line_of(value, key_line)))
             current = following
         return current
+
+    def options(self, node: object) -> list[object | None]:
+        """Like `expand`, but a branch that is `AWS::NoValue` (or a missing node) stays, as None.
+
+        `None in options(props.get("StreamSpecification"))`: the property may be absent.
+        """
+        if intrinsic_name(node) == "Fn::If":
+            args = node["Fn::If"]  # type: ignore[index]
+            if isinstance(args, list) and len(args) == 3:
+                return self.options(args[1]) + self.options(args[2])
+            return []
+        if node is None or is_no_value(node):
+            return [None]
+        return self.expand(node)
+
+    def list_variants(self, node: object) -> list[list[tuple[object, int | None]]]:
+        """Every list a list property can be, as (item, line of its list entry) lists.
+
+        `Fn::If` on the list and on each item are taken apart; an item whose
+        branch is `AWS::NoValue` is left out of that variant, so the shortest
+        variant is the smallest list the stack can get (at most
+        MAX_COMBINATIONS variants per list).
+        """
+        variants: list[list[tuple[object, int | None]]] = []
+        for candidate in self.options(node):
+            if candidate is None:
+                variants.append([])
+            elif not isinstance(candidate, list):
+                variants.append([(candidate, line_of(candidate, line_of(node)))])
+            else:
+                choices = []
+                for index, item in enumerate(candidate):
+                    line = candidate.line_of(index) if isinstance(candidate, Seq) else None
+                    choices.append([(o, line or line_of(o)) for o in self.options(item)])
+                for combination in self._combinations(choices):
+                    variants.append([(i, ln) for i, ln in combination if i is not None])
+        return variants
 
     def values_at(self, root: object, path: str) -> list[Value]:
         """Resolved values at a dotted path (see `find`)."""
@@ -312,6 +354,9 @@ class Resolver:
         if target is None:
             return [Unknown(f"Fn::GetAtt of {args[0]}, which is not a resource", line)]
         attribute = args[1] if isinstance(args[1], str) else "?"
+        output = self.template.nested_outputs.get((target, attribute.removeprefix("Outputs.")))
+        if attribute.startswith("Outputs.") and output is not None:
+            return self.values(output, line)
         return [Ref(target, attribute, line)]
 
     def _fn_if(self, args: object, line: int | None) -> list[Value]:

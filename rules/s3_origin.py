@@ -105,16 +105,11 @@ def _origin_settings(
 
 def _public_access_block(bucket: Resource, graph: ResourceGraph) -> Iterator[Violation]:
     props = bucket.properties
+    unset = []
     for flag in PUBLIC_ACCESS_FLAGS:
         values = graph.resolver.values_at(props, f"PublicAccessBlockConfiguration.{flag}")
         if not values:
-            yield Violation(
-                bucket,
-                f"bucket {bucket.logical_id} is a CloudFront origin but does not set "
-                f"PublicAccessBlockConfiguration.{flag}: true",
-                line=bucket.line_of("PublicAccessBlockConfiguration"),
-                fix="Set all four PublicAccessBlockConfiguration flags to true.",
-            )
+            unset.append(flag)
         for value in values:
             if not (isinstance(value, Lit) and value.value in (True, "true", "True")):
                 yield Violation(
@@ -124,6 +119,14 @@ def _public_access_block(bucket: Resource, graph: ResourceGraph) -> Iterator[Vio
                     line=value.line,
                     fix="Set all four PublicAccessBlockConfiguration flags to true.",
                 )
+    if unset:
+        yield Violation(
+            bucket,
+            f"bucket {bucket.logical_id} is a CloudFront origin but does not block public "
+            f"access: {', '.join(unset)} not set to true",
+            line=bucket.line_of("PublicAccessBlockConfiguration"),
+            fix="Set all four PublicAccessBlockConfiguration flags to true.",
+        )
 
 
 def _public_acl(bucket: Resource, graph: ResourceGraph) -> Iterator[Violation]:

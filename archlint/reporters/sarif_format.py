@@ -28,7 +28,10 @@ def write(report: Report, stream: TextIO, *, color: bool = False) -> None:
             }
         }
         if finding.resource:
-            location["logicalLocations"] = [{"name": finding.resource, "kind": "resource"}]
+            logical = {"name": finding.resource, "kind": "resource"}
+            if finding.extra.get("cdk_path"):
+                logical["fullyQualifiedName"] = finding.extra["cdk_path"]
+            location["logicalLocations"] = [logical]
         result = {
             "ruleId": finding.rule_id,
             "level": _LEVEL[finding.severity],

@@ -21,6 +21,8 @@ def write(report: Report, stream: TextIO, *, color: bool = False) -> None:
             location = f"{_BOLD}{location}{_RESET}"
             severity = f"{_COLORS[severity]}{severity}{_RESET}"
         resource = f" [{finding.resource}]" if finding.resource else ""
+        if finding.extra.get("cdk_path"):
+            resource += f" (construct {finding.extra['cdk_path']})"
         suppressed = f" (suppressed: {finding.suppression_reason})" if finding.suppressed else ""
         stream.write(
             f"{location}: {severity} {finding.rule_id} {finding.rule_name}{resource} "

@@ -1,0 +1,222 @@
+"""Nested stacks with a local template are checked as one architecture with their parent.
+
+`AWS::CloudFormation::Stack` (`TemplateURL`) and `AWS::Serverless::Application`
+(`Location`) that name a local file are read and their resources added to the
+parent's graph under keys `Stack/LogicalId`. References inside the child are
+renamed to those keys, the child's parameters take the values the parent
+passes (or their defaults), and `!GetAtt Stack.Outputs.X` in the parent
+resolves to the child's output. Findings on child resources are reported in
+the child's file at the child's lines. Remote templates are an info finding.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from archlint.loader import LoadProblem, Map, Seq
+from archlint.template import Resource, Template
+
+NESTED_TYPES = {
+    "AWS::CloudFormation::Stack": "TemplateURL",
+    "AWS::Serverless::Application": "Location",
+}
+MAX_NESTING = 5
+_SUB_VARIABLE = re.compile(r"\$\{([^}!][^}]*)\}")
+
+# Loads (and, for SAM, expands) a child template; None when it is not one.
+ChildLoader = Callable[[str], Template | None]
+
+
+@dataclass
+class Inlined:
+    template: Template
+    notes: list[LoadProblem] = field(default_factory=list)
+
+
+def locations(template: Template) -> dict[str, object]:
+    """Template locations of the nested stacks, by logical id (before any transform)."""
+    found: dict[str, object] = {}
+    for resource in template.resources.values():
+        prop = NESTED_TYPES.get(resource.type)
+        if prop and prop in resource.properties:
+            found[resource.logical_id] = resource.properties[prop]
+    return found
+
+
+def inline(
+    template: Template,
+    stack_locations: dict[str, object],
+    load_child: ChildLoader,
+    depth: int = 0,
+    seen: frozenset[str] = frozenset(),
+) -> Inlined:
+    """The template with the resources of its local nested stacks added."""
+    result = Inlined(template)
+    if not stack_locations or depth >= MAX_NESTING:
+        return result
+    # Relative to the parent as the user named it, so findings show the path
+    # they would see for the child file itself.
+    here = os.path.dirname(template.path) if template.path != "-" else ""
+    seen = seen | {os.path.abspath(template.path)}
+    for stack in list(template.resources.values()):
+        if stack.type not in NESTED_TYPES or stack.logical_id not in stack_locations:
+            continue
+        location = stack_locations[stack.logical_id]
+        if not isinstance(location, str) or not location:
+            continue  # an intrinsic or a SAR application: nothing local to follow
+        if location.startswith(("http://", "https://", "s3://")):
+            result.notes.append(
+                LoadProblem(
+                    "not-expanded",
+                    f"nested stack {stack.logical_id} comes from {location}; archlint checks "
+                    "only local nested templates (package them after checking)",
+                    stack.line_of(NESTED_TYPES[stack.type]),
+                    "info",
+                )
+            )
+            continue
+        path = os.path.normpath(os.path.join(here, location))
+        if os.path.abspath(path) in seen or not os.path.isfile(path):
+            if os.path.abspath(path) not in seen:
+                result.notes.append(
+                    LoadProblem(
+                        "not-expanded",
+                        f"nested stack {stack.logical_id}: template {location} not found",
+                        stack.line_of(NESTED_TYPES[stack.type]),
+                        "info",
+                    )
+                )
+            continue
+        child = load_child(path)
+        if child is None:
+            continue
+        grandchildren = locations(child)
+        child = inline(child, grandchildren, load_child, depth + 1, seen).template
+        _merge(template, stack, child)
+    return result
+
+
+def _merge(parent: Template, stack: Resource, child: Template) -> None:
+    prefix = f"{stack.key}/"
+    renamed = {key: prefix + key for key in child.resources}
+    by_logical_id = {r.logical_id: prefix + r.key for r in child.resources.values()}
+    passed = stack.properties.get("Parameters")
+    values = _parameter_values(child, passed if isinstance(passed, dict) else {})
+    rewriter = _Rewriter(by_logical_id, values, prefix)
+    for key, resource in child.resources.items():
+        body = rewriter.node(resource.body)
+        assert isinstance(body, Map)
+        parent.resources[renamed[key]] = Resource(
+            resource.logical_id,
+            resource.type,
+            body,
+            resource.line,
+            renamed[key],
+            resource.origin,
+            resource.file or child.path,
+        )
+    outputs = child.root.get("Outputs")
+    if isinstance(outputs, dict):
+        for name, output in outputs.items():
+            if isinstance(output, dict) and "Value" in output:
+                parent.nested_outputs[(stack.key, str(name))] = rewriter.node(output["Value"])
+    mappings = child.root.get("Mappings")
+    if isinstance(mappings, dict):
+        merged = parent.root.get("Mappings")
+        if not isinstance(merged, Map):
+            merged = Map(None)
+            parent.root["Mappings"] = merged
+        for name, mapping in mappings.items():
+            merged[prefix + str(name)] = mapping
+
+
+def _parameter_values(child: Template, passed: dict) -> dict[str, object]:
+    """What each child parameter is: the parent's value, else the child's default."""
+    values: dict[str, object] = {}
+    for name, parameter in child.parameters.items():
+        if name in passed:
+            values[str(name)] = passed[name]
+        elif isinstance(parameter, dict) and "Default" in parameter:
+            values[str(name)] = parameter["Default"]
+    return values
+
+
+class _Rewriter:
+    """Copies a child's node, renaming its resources and inlining its parameters."""
+
+    def __init__(self, resources: dict[str, str], parameters: dict[str, object], prefix: str):
+        self.resources = resources
+        self.parameters = parameters
+        self.prefix = prefix
+
+    def node(self, node: object) -> object:
+        if isinstance(node, dict) and len(node) == 1:
+            (key,) = node
+            value = node[key]
+            if key == "Ref" and isinstance(value, str):
+                if value in self.resources:
+                    return self._map(node, {"Ref": self.resources[value]})
+                if value in self.parameters:
+                    return self.parameters[value]
+            if key == "Fn::GetAtt" and isinstance(value, list) and value:
+                target = value[0]
+                if isinstance(target, str) and target in self.resources:
+                    return self._map(node, {"Fn::GetAtt": [self.resources[target], *value[1:]]})
+            if key == "Fn::Sub":
+                return self._sub(node, value)
+            if key == "Fn::FindInMap" and isinstance(value, list) and value:
+                if isinstance(value[0], str):
+                    rest = [self.node(v) for v in value[1:]]
+                    return self._map(node, {"Fn::FindInMap": [self.prefix + value[0], *rest]})
+        if isinstance(node, dict):
+            copy = Map(getattr(node, "line", None))
+            for key, value in node.items():
+                if key == "DependsOn":
+                    value = self._depends_on(value)
+                copy[key] = self.node(value)
+                if isinstance(node, Map) and key in node.key_lines:
+                    copy.key_lines[key] = node.key_lines[key]
+            return copy
+        if isinstance(node, list):
+            seq = Seq(getattr(node, "line", None))
+            seq.extend(self.node(v) for v in node)
+            seq.item_lines = list(getattr(node, "item_lines", []))
+            return seq
+        return node
+
+    def _depends_on(self, value: object) -> object:
+        if isinstance(value, str):
+            return self.resources.get(value, value)
+        if isinstance(value, list):
+            return [self.resources.get(v, v) if isinstance(v, str) else v for v in value]
+        return value
+
+    def _sub(self, node: dict, value: object) -> object:
+        template, variables = (value[0], value[1]) if isinstance(value, list) and len(value) == 2 else (value, {})
+        if not isinstance(template, str) or not isinstance(variables, dict):
+            return node
+        extra: dict[str, object] = {}
+
+        def rename(match: re.Match[str]) -> str:
+            name = match.group(1).strip()
+            base, dot, attribute = name.partition(".")
+            if name in variables:
+                return match.group(0)
+            if base in self.resources:
+                return "${" + self.resources[base] + dot + attribute + "}"
+            if name in self.parameters:
+                extra[name] = self.parameters[name]
+            return match.group(0)
+
+        text = _SUB_VARIABLE.sub(rename, template)
+        merged = {k: self.node(v) for k, v in variables.items()} | extra
+        return self._map(node, {"Fn::Sub": [text, merged] if merged else text})
+
+    @staticmethod
+    def _map(original: object, content: dict) -> Map:
+        mapping = Map(getattr(original, "line", None))
+        mapping.update(content)
+        return mapping
