@@ -56,3 +56,24 @@ def test_cycles_between_nested_templates_terminate(tmp_path):
     )
     result, data = report(str(tmp_path / "a.yaml"))
     assert result.returncode == 0
+
+
+CDK = ROOT / "tests" / "data" / "cdk" / "cdk.out"
+
+
+def test_cdk_synth_output_is_checked_with_construct_paths():
+    result, data = report(str(CDK))
+    assert result.returncode == 1
+    assert data["summary"]["files"] == 2  # manifest.json and tree.json are not templates
+    got = {(f["rule_id"], f["resource"], f.get("cdk_path")) for f in data["findings"]}
+    assert got == {
+        ("AL101", "SiteBucket397A1860", "WebsiteStack/SiteBucket/Resource"),
+        ("AL101", "SiteBucketPolicy3AC1D0F8", "WebsiteStack/SiteBucket/Policy/Resource"),
+        ("AL102", "SiteDistribution3FF9535D", "WebsiteStack/SiteDistribution/Resource"),
+        ("AL103", "ApiHandler5E7490E8", "WebsiteStack/ApiHandler/Resource"),
+        ("AL104", "ApiHandlerServiceRoleDefaultPolicy9D0A3A8E",
+         "WebsiteStack/ApiHandler/ServiceRole/DefaultPolicy/Resource"),
+    }
+    assert all(f["file"].endswith("/WebsiteStack.template.json") for f in data["findings"])
+    text = run_archlint("check", str(CDK)).stdout.decode()
+    assert "(construct WebsiteStack/SiteDistribution/Resource)" in text

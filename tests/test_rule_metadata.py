@@ -34,3 +34,10 @@ def test_every_catalogue_entry_has_a_rule():
     covered = {r.requirement for r in RULES}
     assert sorted(ids - covered) == []
     assert sorted(covered - ids - {"ENGINE", "CONFORMANCE"}) == []
+
+
+def test_docs_rules_page_is_current():
+    from archlint.docs import render_catalogue
+
+    page = (ROOT / "docs" / "rules.md").read_text()
+    assert page == render_catalogue(RULES), "run: python -m archlint.docs > docs/rules.md"
