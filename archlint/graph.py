@@ -23,8 +23,8 @@ from functools import cached_property
 import networkx as nx
 
 from archlint.iam import Policy, Statement, managed_policy_statements, parse_policy
-from archlint.values import Lit, Ref, Resolver, Text, Value, refs_in
 from archlint.template import Resource, Template
+from archlint.values import Lit, Resolver, Text, Value, intrinsic_name, is_no_value, refs_in
 
 SELF = "."
 
@@ -83,10 +83,14 @@ SEMANTIC_EDGES: tuple[EdgeRow, ...] = (
         "NotificationConfiguration.LambdaConfigurations[*].Function",
         targets=_FUNCTION,
     ),
-    EdgeRow("AWS::S3::Bucket", "notifies", "NotificationConfiguration.QueueConfigurations[*].Queue"),
-    EdgeRow("AWS::S3::Bucket", "notifies", "NotificationConfiguration.TopicConfigurations[*].Topic"),
+    *(
+        EdgeRow("AWS::S3::Bucket", "notifies", f"NotificationConfiguration.{path}")
+        for path in ("QueueConfigurations[*].Queue", "TopicConfigurations[*].Topic")
+    ),
     # Lambda
-    EdgeRow("AWS::Lambda::EventSourceMapping", "event_source", "FunctionName", frm="EventSourceArn"),
+    EdgeRow(
+        "AWS::Lambda::EventSourceMapping", "event_source", "FunctionName", frm="EventSourceArn"
+    ),
     EdgeRow(
         "AWS::Lambda::EventSourceMapping",
         "on_failure",
@@ -101,6 +105,7 @@ SEMANTIC_EDGES: tuple[EdgeRow, ...] = (
     # IAM
     EdgeRow("AWS::IAM::Policy", "attached_to", "Roles[*]"),
     EdgeRow("AWS::IAM::ManagedPolicy", "attached_to", "Roles[*]"),
+    EdgeRow("AWS::IAM::RolePolicy", "attached_to", "RoleName"),
     EdgeRow("AWS::IAM::Role", "managed_policy", "ManagedPolicyArns[*]"),
     EdgeRow("AWS::IAM::InstanceProfile", "instance_role", "Roles[*]"),
     # API Gateway
@@ -124,6 +129,17 @@ SEMANTIC_EDGES: tuple[EdgeRow, ...] = (
     EdgeRow("AWS::Route53::RecordSet", "alias_target", "AliasTarget.DNSName"),
     EdgeRow("AWS::Route53::RecordSet", "alias_target", "ResourceRecords[*]"),
     EdgeRow("AWS::Route53::RecordSetGroup", "alias_target", "RecordSets[*].AliasTarget.DNSName"),
+    EdgeRow("AWS::Route53::RecordSetGroup", "alias_target", "RecordSets[*].ResourceRecords[*]"),
+    EdgeRow("AWS::ApiGateway::BasePathMappingV2", "maps_to", "RestApiId", frm="DomainNameArn"),
+    EdgeRow("AWS::ApiGatewayV2::ApiMapping", "maps_to", "ApiId", frm="DomainName"),
+    # What runs behind a front door, and as which role (see ResourceGraph.services)
+    EdgeRow("AWS::ApiGatewayV2::Api", "integration", "Target", targets=_FUNCTION),
+    EdgeRow("AWS::ElasticLoadBalancingV2::TargetGroup", "routes_to", "Targets[*].Id"),
+    EdgeRow("AWS::ECS::Service", "targets", "LoadBalancers[*].TargetGroupArn"),
+    EdgeRow("AWS::ECS::Service", "task_definition", "TaskDefinition"),
+    EdgeRow("AWS::ECS::TaskDefinition", "task_role", "TaskRoleArn"),
+    EdgeRow("AWS::Lambda::Alias", "version_of", "FunctionName"),
+    EdgeRow("AWS::Lambda::Version", "version_of", "FunctionName"),
     # SNS
     EdgeRow("AWS::SNS::Subscription", "subscription", "Endpoint", frm="TopicArn"),
     EdgeRow("AWS::SNS::Topic", "subscription", "Subscription[*].Endpoint"),
@@ -155,9 +171,13 @@ SEMANTIC_EDGES: tuple[EdgeRow, ...] = (
     EdgeRow("AWS::RedshiftServerless::Workgroup", "namespace", "NamespaceName"),
     # Load balancing and fleets
     EdgeRow("AWS::AutoScaling::AutoScalingGroup", "targets", "TargetGroupARNs[*]"),
-    EdgeRow("AWS::AutoScaling::AutoScalingGroup", "launch_template", "LaunchTemplate.LaunchTemplateId"),
+    EdgeRow(
+        "AWS::AutoScaling::AutoScalingGroup", "launch_template", "LaunchTemplate.LaunchTemplateId"
+    ),
     EdgeRow("AWS::AutoScaling::AutoScalingGroup", "in_subnet", "VPCZoneIdentifier[*]"),
     EdgeRow("AWS::AutoScaling::ScalingPolicy", "scales", "AutoScalingGroupName"),
+    EdgeRow("AWS::AutoScaling::ScheduledAction", "scales", "AutoScalingGroupName"),
+    EdgeRow("AWS::CloudWatch::Alarm", "alarm_action", "AlarmActions[*]"),
     EdgeRow("AWS::ElasticLoadBalancingV2::Listener", "listener", SELF, frm="LoadBalancerArn"),
     EdgeRow(
         "AWS::ElasticLoadBalancingV2::Listener", "forwards_to", "DefaultActions[*].TargetGroupArn"
@@ -167,15 +187,24 @@ SEMANTIC_EDGES: tuple[EdgeRow, ...] = (
         "forwards_to",
         "DefaultActions[*].ForwardConfig.TargetGroups[*].TargetGroupArn",
     ),
-    EdgeRow("AWS::ElasticLoadBalancingV2::ListenerRule", "forwards_to", "Actions[*].TargetGroupArn"),
+    EdgeRow(
+        "AWS::ElasticLoadBalancingV2::ListenerRule", "forwards_to", "Actions[*].TargetGroupArn"
+    ),
+    EdgeRow(
+        "AWS::ElasticLoadBalancingV2::ListenerRule",
+        "forwards_to",
+        "Actions[*].ForwardConfig.TargetGroups[*].TargetGroupArn",
+    ),
     EdgeRow("AWS::ElasticLoadBalancingV2::ListenerRule", "rule_of", "ListenerArn"),
     EdgeRow("AWS::ElasticLoadBalancingV2::LoadBalancer", "security_group", "SecurityGroups[*]"),
     EdgeRow("AWS::ElasticLoadBalancingV2::LoadBalancer", "in_subnet", "Subnets[*]"),
+    EdgeRow("AWS::ElasticLoadBalancingV2::LoadBalancer", "in_subnet", "SubnetMappings[*].SubnetId"),
     EdgeRow("AWS::EC2::SecurityGroupIngress", "ingress_of", "GroupId"),
     EdgeRow("AWS::EC2::Subnet", "in_vpc", "VpcId"),
     # Data stores
     EdgeRow("AWS::DAX::Cluster", "service_role", "IAMRoleARN"),
     EdgeRow("AWS::DAX::Cluster", "subnet_group", "SubnetGroupName"),
+    EdgeRow("AWS::DAX::SubnetGroup", "in_subnet", "SubnetIds[*]"),
     EdgeRow("AWS::Cognito::UserPoolClient", "client_of", "UserPoolId"),
     EdgeRow(
         "AWS::Cognito::IdentityPoolRoleAttachment",
@@ -204,6 +233,8 @@ NAME_PROPERTIES: dict[str, str] = {
     "AWS::KinesisFirehose::DeliveryStream": "DeliveryStreamName",
     "AWS::IAM::Role": "RoleName",
     "AWS::DAX::Cluster": "ClusterName",
+    "AWS::AutoScaling::AutoScalingGroup": "AutoScalingGroupName",
+    "AWS::Athena::WorkGroup": "Name",
 }
 
 # Splits an ARN or URL into the names it may contain, keeping `${AWS::X}` whole.
@@ -215,12 +246,59 @@ POLICY_RESOURCE_TYPES = {
     "AWS::SNS::TopicPolicy": "PolicyDocument",
 }
 
+# What a client calls a service through.
+FRONT_DOOR_TYPES = (
+    "AWS::ApiGateway::RestApi",
+    "AWS::ApiGatewayV2::Api",
+    "AWS::ElasticLoadBalancingV2::LoadBalancer",
+)
+# Which role a service's code runs as: the edges (kinds, step by step) from the
+# compute to its role. An instance names its profile by plain reference.
+_NAMES = ("ref", "getatt")
+RUNS_AS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "AWS::Lambda::Function": (("execution_role",),),
+    "AWS::EC2::Instance": (_NAMES, ("instance_role",)),
+    "AWS::AutoScaling::AutoScalingGroup": (("launch_template",), _NAMES, ("instance_role",)),
+    "AWS::ECS::Service": (("task_definition",), ("task_role",)),
+}
+# Where a service hands work to its own workers.
+_WORK_QUEUES = ("AWS::SQS::Queue", "AWS::Kinesis::Stream")
+
+
+@dataclass(eq=False)
+class Service:
+    """A microservice: a front door and what runs and lives behind it.
+
+    `members`: the functions and targets the front door sends requests to
+    (API integrations, in the Body or in `AWS::ApiGateway::Method` /
+    `AWS::ApiGatewayV2::Integration` resources; load balancer listener ->
+    target group -> Lambda/instance targets, Auto Scaling groups, ECS
+    services), plus the functions behind no front door that consume a queue
+    or stream only this service's roles use. `roles`: what the members run
+    as. `resources`: what those roles are granted (tables, queues, topics).
+    """
+
+    front_door: Resource
+    members: list[Resource]
+    roles: list[Resource]
+    resources: list[Resource]
+
+    @property
+    def name(self) -> str:
+        return self.front_door.logical_id
+
+    def has(self, resource: Resource) -> bool:
+        """Whether a resource runs inside the service: one of its members or their roles."""
+        return any(r.key == resource.key for r in (*self.members, *self.roles))
+
 
 class ResourceGraph:
     """A template's resources and how they connect."""
 
-    def __init__(self, template: Template) -> None:
+    def __init__(self, template: Template, architectures: tuple[str, ...] = ()) -> None:
         self.template = template
+        # The architectures the template is checked against (declared + --architecture).
+        self.architectures = architectures
         self.resolver = Resolver(template)
         self.g = nx.MultiDiGraph()
         for key, resource in template.resources.items():
@@ -264,7 +342,11 @@ class ResourceGraph:
             rows_by_type.setdefault(row.source_type, []).append(row)
         for key, resource in self.template.resources.items():
             for row in rows_by_type.get(resource.type, ()):
-                sources = [(key, resource.line)] if row.frm == SELF else self._found(resource, row.frm, ())
+                sources = (
+                    [(key, resource.line)]
+                    if row.frm == SELF
+                    else self._found(resource, row.frm, ())
+                )
                 if not sources:
                     continue
                 if row.to == SELF:
@@ -285,7 +367,9 @@ class ResourceGraph:
                 keys = {t for t, _, _ in _references(node)}
                 found = [(k, line) for k in map(self._key, keys) if k is not None]
             else:
-                found = [(k, line) for v in self.resolver.values(node, line) for k in self.targets_of(v)]
+                found = [
+                    (k, line) for v in self.resolver.values(node, line) for k in self.targets_of(v)
+                ]
             out.extend((k, ln) for k, ln in found if not types or self.type_of(k) in types)
         return out
 
@@ -328,14 +412,16 @@ class ResourceGraph:
     def out(self, resource: Resource, kind: str) -> list[Resource]:
         """Resources this one points to with edges of `kind`."""
         return _unique(
-            self.resource(t) for _, t, data in self.g.out_edges(resource.key, data=True)
+            self.resource(t)
+            for _, t, data in self.g.out_edges(resource.key, data=True)
             if data["kind"] == kind
         )
 
     def into(self, resource: Resource, kind: str) -> list[Resource]:
         """Resources that point to this one with edges of `kind`."""
         return _unique(
-            self.resource(s) for s, _, data in self.g.in_edges(resource.key, data=True)
+            self.resource(s)
+            for s, _, data in self.g.in_edges(resource.key, data=True)
             if data["kind"] == kind
         )
 
@@ -370,6 +456,15 @@ class ResourceGraph:
     def refers_to(self, value: Value, resource: Resource) -> bool:
         return resource.key in self.targets_of(value)
 
+    def target_groups_of(self, load_balancer: Resource) -> list[Resource]:
+        """Target groups a load balancer forwards to, through its listeners and their rules."""
+        found: list[Resource] = []
+        for listener in self.out(load_balancer, "listener"):
+            found.extend(self.out(listener, "forwards_to"))
+            for listener_rule in self.into(listener, "rule_of"):
+                found.extend(self.out(listener_rule, "forwards_to"))
+        return _unique(found)
+
     def execution_role(self, function: Resource) -> Resource | None:
         roles = self.out(function, "execution_role")
         return roles[0] if roles else None
@@ -393,9 +488,12 @@ class ResourceGraph:
             arns = resolver.values_at(role.properties, "ManagedPolicyArns[*]")
             managed = managed_policy_statements(arns, role.logical_id)
             if managed:
-                policies.append(Policy(f"managed policies of {role.logical_id}", managed, None, role.key))
+                source = f"managed policies of {role.logical_id}"
+                policies.append(Policy(source, managed, None, role.key))
             result[role.key] = policies
-        for policy_resource in self.resources("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+        for policy_resource in self.resources(
+            "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::RolePolicy"
+        ):
             for role in self.out(policy_resource, "attached_to"):
                 if role.type == "AWS::IAM::Role":
                     result.setdefault(role.key, []).append(self.policy_document(policy_resource))
@@ -413,6 +511,17 @@ class ResourceGraph:
             self.resolver, document, resource.logical_id, resource.line_of(key), resource.key
         )
 
+    def trust_policy(self, role: Resource) -> Policy:
+        """The role's AssumeRolePolicyDocument: who may assume it, under which conditions."""
+        key = "AssumeRolePolicyDocument"
+        return parse_policy(
+            self.resolver,
+            role.properties.get(key),
+            f"trust policy of {role.logical_id}",
+            role.line_of(key),
+            role.key,
+        )
+
     def resource_policies(self, resource: Resource) -> list[tuple[Resource, Policy]]:
         """Bucket/queue/topic policies that apply to a resource."""
         return [(p, self.policy_document(p)) for p in self.into(resource, "policy_of")]
@@ -424,13 +533,124 @@ class ResourceGraph:
         found: list[Statement] = []
         for policy in self.role_policies(role):
             for statement in policy.allow_statements(action):
-                if target is None or statement.not_resource:
-                    found.append(statement)
-                elif any(
-                    self.refers_to(v, target) or v.text() == "*" for v in statement.resources
-                ):
+                if target is None or self.covers(statement, target):
                     found.append(statement)
         return found
+
+    def covers(self, statement: Statement, target: Resource) -> bool:
+        """Whether a statement's resources include `target`: by reference, name or ARN,
+        `"*"`, or an ARN wildcard over the target's whole service (`...:function:*`)."""
+        service = target.type.split("::")[1].lower() if target.type.count("::") == 2 else None
+        return statement.not_resource or any(
+            self.refers_to(v, target) or v.text() == "*" or _wildcard_service(v) == service
+            for v in statement.resources
+        )
+
+    def may_be_absent(self, root: object, path: str) -> bool:
+        """Whether some `Fn::If` branch leaves out the value at a dotted path.
+
+        True when a key on the path is missing, or a branch on the way is
+        `AWS::NoValue`, null or empty: `RedrivePolicy: !If [Prod, {...},
+        !Ref AWS::NoValue]` may be absent. Other intrinsics count as present.
+        """
+        nodes = [root]
+        for key in path.split("."):
+            following: list[object] = []
+            for node in nodes:
+                for branch in _branches(node):
+                    if branch in (None, "", []):
+                        return True
+                    if isinstance(branch, dict) and key in branch:
+                        following.append(branch[key])
+                    elif isinstance(branch, dict) and not intrinsic_name(branch):
+                        return True
+            nodes = following
+        return any(b in (None, "", []) for node in nodes for b in _branches(node))
+
+    # -- services (microservices) ----------------------------------------------
+
+    def services(self) -> list[Service]:
+        """Each API Gateway API and load balancer with what runs behind it (see `Service`)."""
+        return self._services
+
+    def dns_records(self, resource: Resource) -> list[tuple[Resource, Resource]]:
+        """Route 53 records that resolve to a resource, each with what the record names.
+
+        That is the resource itself (an alias or CNAME to a load balancer), an
+        API Gateway custom domain mapped to it, or a CloudFront distribution
+        that has it as an origin.
+        """
+        hops = [resource, *self.into(resource, "maps_to"), *self.into(resource, "origin")]
+        return [(record, hop) for hop in hops for record in self.into(hop, "alias_target")]
+
+    def roles_of(self, member: Resource) -> list[Resource]:
+        """The IAM roles a function, instance, Auto Scaling group or ECS service runs as."""
+        current = [member]
+        for kinds in RUNS_AS.get(member.type, ()):
+            current = _unique(n for node in current for k in kinds for n in self.out(node, k))
+        return [r for r in current if r.type == "AWS::IAM::Role"] if member.type in RUNS_AS else []
+
+    @cached_property
+    def _services(self) -> list[Service]:
+        behind = {door.key: self._behind(door) for door in self.resources(*FRONT_DOOR_TYPES)}
+        claimed = {m.key for members in behind.values() for m in members}
+        workers = self._workers(behind, claimed)
+        services = []
+        for key, members in behind.items():
+            members = _unique([*members, *workers.get(key, ())])
+            roles = _unique(r for m in members for r in self.roles_of(m))
+            granted = _unique(t for r in roles for t in self.out(r, "grants"))
+            services.append(Service(self.resource(key), members, roles, granted))
+        return services
+
+    def _behind(self, door: Resource) -> list[Resource]:
+        """The functions and targets a front door sends requests to."""
+        if door.type == "AWS::ElasticLoadBalancingV2::LoadBalancer":
+            groups = self.target_groups_of(door)
+            found = [
+                t for g in groups for t in (*self.out(g, "routes_to"), *self.into(g, "targets"))
+            ]
+        else:
+            parts = [door] + [
+                p
+                for p in self.into(door, "api")
+                if p.type in ("AWS::ApiGateway::Method", "AWS::ApiGatewayV2::Integration")
+            ]
+            found = [f for p in parts for f in self.out(p, "integration")]
+        # An alias or version stands for its function.
+        return _unique(next(iter(self.out(f, "version_of")), f) for f in found)
+
+    def _workers(
+        self, behind: dict[str, list[Resource]], claimed: set[str]
+    ) -> dict[str, list[Resource]]:
+        """Functions behind no front door that consume a queue or stream only one service uses."""
+        users: dict[str, set[str]] = {}
+        for door, members in behind.items():
+            for role in (r for m in members for r in self.roles_of(m)):
+                for target in self.out(role, "grants"):
+                    if target.type in _WORK_QUEUES:
+                        users.setdefault(target.key, set()).add(door)
+        workers: dict[str, list[Resource]] = {}
+        for queue, doors in users.items():
+            if len(doors) == 1:
+                consumers = self.out(self.resource(queue), "event_source")
+                workers.setdefault(doors.pop(), []).extend(
+                    f for f in consumers if f.key not in claimed
+                )
+        return workers
+
+
+# `arn:aws:lambda:us-east-1:123456789012:function:*`: every resource of a service.
+_ARN_KINDS = "function|table|stream|deliverystream|secret|role|workgroup|cache"
+_SERVICE_WILDCARD = re.compile(rf"^arn:[^:]*:([a-z0-9-]+):[^:]*:[^:]*:(?:(?:{_ARN_KINDS})[:/])?\*$")
+_PLACEHOLDER = re.compile(r"\$\{[^}]*\}")
+
+
+def _wildcard_service(value: Value) -> str | None:
+    """The service whose every resource an ARN wildcard names, if it does."""
+    text = value.text() if isinstance(value, (Lit, Text)) else None
+    match = _SERVICE_WILDCARD.match(_PLACEHOLDER.sub("x", text)) if text else None
+    return match.group(1) if match else None
 
 
 def _unique(resources: Iterable[Resource]) -> list[Resource]:
@@ -438,6 +658,17 @@ def _unique(resources: Iterable[Resource]) -> list[Resource]:
     for resource in resources:
         seen.setdefault(resource.key, resource)
     return list(seen.values())
+
+
+def _branches(node: object) -> list[object]:
+    """The raw nodes a position holds in each `Fn::If` branch; None for `AWS::NoValue`."""
+    if is_no_value(node):
+        return [None]
+    if intrinsic_name(node) == "Fn::If":
+        args = node["Fn::If"]  # type: ignore[index]
+        if isinstance(args, list) and len(args) == 3:
+            return _branches(args[1]) + _branches(args[2])
+    return [node]
 
 
 _SUB_NAMES = re.compile(r"\$\{([^}!][^}]*)\}")

@@ -36,7 +36,11 @@ MANAGED_POLICY_GRANTS: dict[str, tuple[str, ...]] = {
     "IAMFullAccess": ("iam:*",),
     "SecretsManagerReadWrite": ("secretsmanager:*",),
     "AmazonSESReadOnlyAccess": ("ses:Get*", "ses:List*", "ses:Describe*"),
-    "AWSLambdaBasicExecutionRole": ("logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"),
+    "AWSLambdaBasicExecutionRole": (
+        "logs:CreateLogGroup",
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+    ),
 }
 
 
@@ -188,9 +192,7 @@ def _statements(
     not_principal = "NotPrincipal" in raw
     principal_key = "NotPrincipal" if not_principal else "Principal"
     principals = (
-        tuple(_principals(resolver, raw.get(principal_key)))
-        if principal_key in raw
-        else None
+        tuple(_principals(resolver, raw.get(principal_key))) if principal_key in raw else None
     )
     conditions = Map()
     for candidate in resolver.get(raw, "Condition"):

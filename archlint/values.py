@@ -185,7 +185,7 @@ class Resolver:
                     out.append(value.value)
                 else:
                     keep_node = True
-            return out + [node] if keep_node else out
+            return [*out, node] if keep_node else out
         return [node]
 
     def get(self, mapping: object, key: str) -> list[object]:
@@ -224,7 +224,8 @@ class Resolver:
                     for value in self.expand(candidate[key]):
                         if many:
                             following.extend(
-                                (item, item_line or key_line) for item, item_line in self.items(value)
+                                (item, item_line or key_line)
+                                for item, item_line in self.items(value)
                             )
                         else:
                             following.append((value, line_of(value, key_line)))
@@ -340,9 +341,11 @@ class Resolver:
         default = parameter["Default"]
         ptype = parameter.get("Type", "String")
         origin = f"default of parameter {name}"
-        if isinstance(ptype, str) and (ptype.startswith("List<") or ptype == "CommaDelimitedList"):
-            if isinstance(default, str):
-                default = [part.strip() for part in default.split(",")]
+        is_list = isinstance(ptype, str) and (
+            ptype.startswith("List<") or ptype == "CommaDelimitedList"
+        )
+        if is_list and isinstance(default, str):
+            default = [part.strip() for part in default.split(",")]
         return Lit(default, line, origin)
 
     def _fn_getatt(self, args: object, line: int | None) -> list[Value]:
@@ -393,7 +396,9 @@ class Resolver:
                 if len(args) > 3 and isinstance(args[3], dict) and "DefaultValue" in args[3]:
                     out.extend(self.values(args[3]["DefaultValue"], line))
                 else:
-                    out.append(Unknown(f"mapping entry {'/'.join(map(str, names))} not found", line))
+                    out.append(
+                        Unknown(f"mapping entry {'/'.join(map(str, names))} not found", line)
+                    )
             else:
                 out.extend(self.values(node, line))
         return out
