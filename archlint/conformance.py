@@ -14,7 +14,7 @@ resources that show them. Nothing here is a hand-kept list of components.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 
 import networkx as nx
@@ -145,7 +145,7 @@ def skeleton(graph: ResourceGraph) -> nx.DiGraph:
     return result
 
 
-@lru_cache(maxsize=None)
+@cache
 def reference(architecture: str) -> tuple[nx.DiGraph, tuple[frozenset[str], ...]]:
     """The reference skeleton of an architecture and its chains (node sets)."""
     text = resources.files("archlint.reference_templates").joinpath(f"{architecture}.yaml")
@@ -196,15 +196,24 @@ def gaps(graph: ResourceGraph, architecture: str) -> list[Gap]:
                     and triple not in connections
                 ):
                     connections[triple] = Gap(
-                        "connection", architecture, target_type, source_type, kind,
+                        "connection",
+                        architecture,
+                        target_type,
+                        source_type,
+                        kind,
                         f"{source} -> {target}",
                     )
         if len(components) + len(connections) == before:
             names = ", ".join(sorted(chain))
             chains_broken.append(Gap("chain", architecture, reference=names))
     missing = [
-        Gap("component", architecture, node_type, reference=", ".join(names),
-            connections=tuple(links))
+        Gap(
+            "component",
+            architecture,
+            node_type,
+            reference=", ".join(names),
+            connections=tuple(links),
+        )
         for node_type, (names, links) in sorted(components.items())
     ]
     return missing + list(connections.values()) + chains_broken

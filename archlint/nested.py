@@ -168,9 +168,10 @@ class _Rewriter:
             if key == "Fn::Sub":
                 return self._sub(node, value)
             if key == "Fn::FindInMap" and isinstance(value, list) and value:
-                if isinstance(value[0], str):
-                    rest = [self.node(v) for v in value[1:]]
-                    return self._map(node, {"Fn::FindInMap": [self.prefix + value[0], *rest]})
+                mapping_name, *rest = value
+                if isinstance(mapping_name, str):
+                    keys = [self.node(v) for v in rest]
+                    return self._map(node, {"Fn::FindInMap": [self.prefix + mapping_name, *keys]})
         if isinstance(node, dict):
             copy = Map(getattr(node, "line", None))
             for key, value in node.items():
@@ -195,7 +196,9 @@ class _Rewriter:
         return value
 
     def _sub(self, node: dict, value: object) -> object:
-        template, variables = (value[0], value[1]) if isinstance(value, list) and len(value) == 2 else (value, {})
+        template, variables = (
+            (value[0], value[1]) if isinstance(value, list) and len(value) == 2 else (value, {})
+        )
         if not isinstance(template, str) or not isinstance(variables, dict):
             return node
         extra: dict[str, object] = {}

@@ -51,9 +51,7 @@ def check_files(
         findings.extend(file_findings)
         ran[path] = file_ran
     # A nested template checked with its parent and on its own reports once.
-    unique = {
-        (f.file, f.line, f.rule_id, f.resource, f.message): f for f in findings
-    }
+    unique = {(f.file, f.line, f.rule_id, f.resource, f.message): f for f in findings}
     findings = sorted(unique.values(), key=Finding.sort_key)
     return findings, ran, checked
 

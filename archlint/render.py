@@ -70,7 +70,9 @@ def mermaid(graph: ResourceGraph, gaps: list[Gap], all_edges: bool = False) -> s
         if attach:
             lines.append(f"  {_safe(attach)} -.->|{kind}| {node}")
     if gaps:
-        lines.append("  classDef missing stroke:#d00,stroke-width:2px,stroke-dasharray:5 5,color:#d00")
+        lines.append(
+            "  classDef missing stroke:#d00,stroke-width:2px,stroke-dasharray:5 5,color:#d00"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -86,9 +88,12 @@ def dot(graph: ResourceGraph, gaps: list[Gap], all_edges: bool = False) -> str:
     for source, target, kind in edges:
         lines.append(f"  {quote(source)} -> {quote(target)} [label={quote(kind)}];")
     for node, label, attach, kind in _missing(graph, gaps):
-        lines.append(f"  {quote(node)} [label={quote(label)}, color=red, fontcolor=red, style=dashed];")
+        lines.append(
+            f"  {quote(node)} [label={quote(label)}, color=red, fontcolor=red, style=dashed];"
+        )
         if attach:
-            lines.append(f"  {quote(attach)} -> {quote(node)} [label={quote(kind)}, color=red, style=dashed];")
+            style = "color=red, style=dashed"
+            lines.append(f"  {quote(attach)} -> {quote(node)} [label={quote(kind)}, {style}];")
     lines.append("}")
     return "\n".join(lines) + "\n"
 
@@ -99,9 +104,7 @@ def as_json(graph: ResourceGraph, gaps: list[Gap], all_edges: bool = False) -> s
             {"id": key, "logical_id": r.logical_id, "type": r.type, "line": r.line}
             for key, r in graph.template.resources.items()
         ],
-        "edges": [
-            {"source": s, "target": t, "kind": k} for s, t, k in _edges(graph, all_edges)
-        ],
+        "edges": [{"source": s, "target": t, "kind": k} for s, t, k in _edges(graph, all_edges)],
         "missing": [
             {"id": node, "label": label, "attach_to": attach, "kind": kind}
             for node, label, attach, kind in _missing(graph, gaps)

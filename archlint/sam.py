@@ -69,7 +69,8 @@ def expand(template: Template) -> SamResult:
     translator = Translator(managed_policy_map=_ManagedPolicies(), sam_parser=parser.Parser())
     try:
         output = translator.translate(
-            sam_template=document, parameter_values=_parameter_defaults(template),
+            sam_template=document,
+            parameter_values=_parameter_defaults(template),
             passthrough_metadata=True,
         )
     except InvalidDocumentException as error:
@@ -187,7 +188,9 @@ def _graft(node: object, shadow: object, line: int | None) -> object:
         mapping = Map(own_line)
         for key, value in node.items():
             match = shadow.get(key) if isinstance(shadow, dict) else None
-            key_line = shadow.line_of(key) if isinstance(shadow, Map) and key in shadow else own_line
+            key_line = (
+                shadow.line_of(key) if isinstance(shadow, Map) and key in shadow else own_line
+            )
             mapping[key] = _graft(value, match, key_line)
             mapping.key_lines[key] = key_line or own_line or 1
         return mapping
@@ -196,7 +199,9 @@ def _graft(node: object, shadow: object, line: int | None) -> object:
         seq = Seq(own_line)
         for index, value in enumerate(node):
             match = shadow[index] if isinstance(shadow, list) and index < len(shadow) else None
-            item_line = shadow.line_of(index) if isinstance(shadow, Seq) and match is not None else own_line
+            item_line = (
+                shadow.line_of(index) if isinstance(shadow, Seq) and match is not None else own_line
+            )
             seq.append(_graft(value, match, item_line))
             seq.item_lines.append(item_line or own_line or 1)
         return seq

@@ -124,22 +124,42 @@ def main() -> int:
         files = corpus_files(args.corpus)
         print(f"\ncorpus: {len(files)} files in {args.corpus}")
         print(f"{'tool':<22}{'wall s':>10}{'peak MiB':>10}{'archlint x faster':>20}")
-        ours, ours_mem = measure(archlint("check", "--fail-on", "never", "--format", "json",
-                                          str(args.corpus)), args.runs)
-        one, one_mem = measure(archlint("check", "--jobs", "1", "--fail-on", "never",
-                                        "--format", "json", str(args.corpus)), args.runs)
+        ours, ours_mem = measure(
+            archlint("check", "--fail-on", "never", "--format", "json", str(args.corpus)), args.runs
+        )
+        one, one_mem = measure(
+            archlint(
+                "check", "--jobs", "1", "--fail-on", "never", "--format", "json", str(args.corpus)
+            ),
+            args.runs,
+        )
         print(f"{'archlint':<22}{ours:>10.2f}{ours_mem:>10.0f}{'':>20}")
         print(f"{'archlint --jobs 1':<22}{one:>10.2f}{one_mem:>10.0f}{'':>20}")
         if shutil.which("cfn-lint"):
-            theirs, mem = measure(["cfn-lint", "--format", "parseable", "--", *files],
-                                  args.tool_runs)
-            print(f"{'cfn-lint':<22}{theirs:>10.2f}{mem:>10.0f}{theirs / ours:>19.1f}x"
-                  f"  (single process: {theirs / one:.1f}x, target >= 10x)")
+            theirs, mem = measure(
+                ["cfn-lint", "--format", "parseable", "--", *files], args.tool_runs
+            )
+            print(
+                f"{'cfn-lint':<22}{theirs:>10.2f}{mem:>10.0f}{theirs / ours:>19.1f}x"
+                f"  (single process: {theirs / one:.1f}x, target >= 10x)"
+            )
         if shutil.which("checkov") and not args.skip_checkov:
-            theirs, mem = measure(["checkov", "--framework", "cloudformation", "--quiet",
-                                   "--compact", "-d", str(args.corpus)], args.tool_runs)
-            print(f"{'checkov':<22}{theirs:>10.2f}{mem:>10.0f}{theirs / ours:>19.1f}x"
-                  f"  (single process: {theirs / one:.1f}x, target >= 30x)")
+            theirs, mem = measure(
+                [
+                    "checkov",
+                    "--framework",
+                    "cloudformation",
+                    "--quiet",
+                    "--compact",
+                    "-d",
+                    str(args.corpus),
+                ],
+                args.tool_runs,
+            )
+            print(
+                f"{'checkov':<22}{theirs:>10.2f}{mem:>10.0f}{theirs / ours:>19.1f}x"
+                f"  (single process: {theirs / one:.1f}x, target >= 30x)"
+            )
     else:
         print(f"\ncorpus {args.corpus} not found: skipped")
 
@@ -149,8 +169,9 @@ def main() -> int:
         for size in [int(s) for s in args.sizes.split(",") if s]:
             path = Path(tmp) / f"generated-{size}.yaml"
             path.write_text(generate(size))
-            wall, mem = measure(archlint("check", "--fail-on", "never", "--format", "json",
-                                         str(path)), args.runs)
+            wall, mem = measure(
+                archlint("check", "--fail-on", "never", "--format", "json", str(path)), args.runs
+            )
             base, _ = measure(archlint("--version"), args.runs)
             per = (wall - base) / size * 1e6
             mb = path.stat().st_size / 1e6

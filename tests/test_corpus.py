@@ -12,8 +12,9 @@ pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason="shared corpus not p
 
 
 def test_corpus_is_checked_without_crash_or_internal_error():
-    result = run_archlint("check", "--format", "json", "--fail-on", "never", str(CORPUS),
-                          timeout=300)
+    result = run_archlint(
+        "check", "--format", "json", "--fail-on", "never", str(CORPUS), timeout=300
+    )
     assert result.returncode == 0, result.stderr.decode()
     assert b"Traceback" not in result.stderr
     report = json.loads(result.stdout)

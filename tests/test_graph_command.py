@@ -28,8 +28,9 @@ def test_every_reference_renders(name, fmt):
 
 
 def test_semantic_edges_are_labelled():
-    data = json.loads(run_archlint("graph", "--format", "json",
-                                   str(REFERENCES / "paid-content.yaml")).stdout)
+    data = json.loads(
+        run_archlint("graph", "--format", "json", str(REFERENCES / "paid-content.yaml")).stdout
+    )
     edges = {(e["source"], e["kind"], e["target"]) for e in data["edges"]}
     assert ("VideoDistribution", "origin", "VideoBucket") in edges
     assert ("VideoBucketPolicy", "policy_of", "VideoBucket") in edges
@@ -37,8 +38,9 @@ def test_semantic_edges_are_labelled():
 
 
 def test_missing_components_are_marked_against_a_reference():
-    result = run_archlint("graph", "--architecture", "mobile-app",
-                          str(FIXTURES / "AL102" / "good.yaml"))
+    result = run_archlint(
+        "graph", "--architecture", "mobile-app", str(FIXTURES / "AL102" / "good.yaml")
+    )
     out = result.stdout.decode()
     assert result.returncode == 0
     assert "missing: AWS::DAX::Cluster" in out and ":::missing" in out

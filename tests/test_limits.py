@@ -21,7 +21,9 @@ def run_limited(path) -> tuple[subprocess.CompletedProcess, float]:
     start = time.perf_counter()
     result = subprocess.run(
         [sys.executable, "-m", "archlint", "check", "--format", "json", str(path)],
-        capture_output=True, timeout=TIME_LIMIT, preexec_fn=limit,
+        capture_output=True,
+        timeout=TIME_LIMIT,
+        preexec_fn=limit,
     )
     return result, time.perf_counter() - start
 
@@ -45,7 +47,11 @@ def test_fifty_megabyte_file_is_refused_with_a_finding(tmp_path):
 
 
 def test_billion_laughs_is_refused_within_budget(tmp_path):
-    lines = ["Resources:", "  Q: {Type: AWS::SQS::Queue}", "lol0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    lines = [
+        "Resources:",
+        "  Q: {Type: AWS::SQS::Queue}",
+        "lol0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]",
+    ]
     for i in range(1, 10):
         lines.append(f"lol{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 10)}]")
     path = tmp_path / "laughs.yaml"

@@ -54,7 +54,7 @@ def test_cycles_between_nested_templates_terminate(tmp_path):
         "Resources:\n  A:\n    Type: AWS::CloudFormation::Stack\n"
         "    Properties: {TemplateURL: ./a.yaml}\n"
     )
-    result, data = report(str(tmp_path / "a.yaml"))
+    result, _ = report(str(tmp_path / "a.yaml"))
     assert result.returncode == 0
 
 
@@ -71,8 +71,11 @@ def test_cdk_synth_output_is_checked_with_construct_paths():
         ("AL101", "SiteBucketPolicy3AC1D0F8", "WebsiteStack/SiteBucket/Policy/Resource"),
         ("AL102", "SiteDistribution3FF9535D", "WebsiteStack/SiteDistribution/Resource"),
         ("AL103", "ApiHandler5E7490E8", "WebsiteStack/ApiHandler/Resource"),
-        ("AL104", "ApiHandlerServiceRoleDefaultPolicy9D0A3A8E",
-         "WebsiteStack/ApiHandler/ServiceRole/DefaultPolicy/Resource"),
+        (
+            "AL104",
+            "ApiHandlerServiceRoleDefaultPolicy9D0A3A8E",
+            "WebsiteStack/ApiHandler/ServiceRole/DefaultPolicy/Resource",
+        ),
     }
     assert all(f["file"].endswith("/WebsiteStack.template.json") for f in data["findings"])
     text = run_archlint("check", str(CDK)).stdout.decode()

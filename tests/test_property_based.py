@@ -19,32 +19,78 @@ from archlint.registry import load_rules
 
 RULES = load_rules(plugins=False)
 ARCHITECTURES = [
-    "ingestion-pipeline", "software-updates", "paid-content", "microservices",
-    "serverless-website", "mobile-app",
+    "ingestion-pipeline",
+    "software-updates",
+    "paid-content",
+    "microservices",
+    "serverless-website",
+    "mobile-app",
 ]
-TYPES = sorted({t for r in RULES for t in r.resource_types}) + [
-    "AWS::S3::BucketPolicy", "AWS::IAM::Policy", "AWS::Lambda::EventSourceMapping",
-    "AWS::SQS::QueuePolicy", "AWS::ApiGateway::Method", "AWS::Serverless::Function",
+TYPES = [
+    *sorted({t for r in RULES for t in r.resource_types}),
+    "AWS::S3::BucketPolicy",
+    "AWS::IAM::Policy",
+    "AWS::Lambda::EventSourceMapping",
+    "AWS::SQS::QueuePolicy",
+    "AWS::ApiGateway::Method",
+    "AWS::Serverless::Function",
 ]
-NAMES = st.sampled_from(["A", "B", "Bucket", "Fn", "Role", "Queue", "Dist", "AWS::Region",
-                         "AWS::NoValue", "Missing"])
-KEYS = st.sampled_from([
-    "Properties", "DistributionConfig", "Origins", "DomainName", "DefaultCacheBehavior",
-    "CacheBehaviors", "ViewerProtocolPolicy", "PolicyDocument", "Statement", "Effect",
-    "Principal", "Action", "Resource", "Condition", "Bucket", "Role", "Policies",
-    "Environment", "Variables", "NotificationConfiguration", "LambdaConfigurations",
-    "Function", "EventSourceArn", "FunctionName", "TrustedKeyGroups", "RedrivePolicy",
-    "BufferingHints", "Replicas", "MethodSettings", "AuthorizationType", "Events", "x",
-])
-SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-5, 100), st.text(max_size=12),
-                    st.sampled_from(["*", "s3:*", "allow-all", "arn:aws:s3:::b/*", "0.0.0.0/0"]))
+NAMES = st.sampled_from(
+    ["A", "B", "Bucket", "Fn", "Role", "Queue", "Dist", "AWS::Region", "AWS::NoValue", "Missing"]
+)
+KEYS = st.sampled_from(
+    [
+        "Properties",
+        "DistributionConfig",
+        "Origins",
+        "DomainName",
+        "DefaultCacheBehavior",
+        "CacheBehaviors",
+        "ViewerProtocolPolicy",
+        "PolicyDocument",
+        "Statement",
+        "Effect",
+        "Principal",
+        "Action",
+        "Resource",
+        "Condition",
+        "Bucket",
+        "Role",
+        "Policies",
+        "Environment",
+        "Variables",
+        "NotificationConfiguration",
+        "LambdaConfigurations",
+        "Function",
+        "EventSourceArn",
+        "FunctionName",
+        "TrustedKeyGroups",
+        "RedrivePolicy",
+        "BufferingHints",
+        "Replicas",
+        "MethodSettings",
+        "AuthorizationType",
+        "Events",
+        "x",
+    ]
+)
+SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 100),
+    st.text(max_size=12),
+    st.sampled_from(["*", "s3:*", "allow-all", "arn:aws:s3:::b/*", "0.0.0.0/0"]),
+)
 
 
 def intrinsic(children):
     return st.one_of(
         st.builds(lambda n: {"Ref": n}, NAMES),
         st.builds(lambda n, a: {"Fn::GetAtt": [n, a]}, NAMES, st.sampled_from(["Arn", "x"])),
-        st.builds(lambda s: {"Fn::Sub": s}, st.sampled_from(["${A}", "arn:${AWS::Partition}:${B.Arn}/*", "${!x}", "${"])),
+        st.builds(
+            lambda s: {"Fn::Sub": s},
+            st.sampled_from(["${A}", "arn:${AWS::Partition}:${B.Arn}/*", "${!x}", "${"]),
+        ),
         st.builds(lambda a, b: {"Fn::If": ["C", a, b]}, children, children),
         st.builds(lambda a: {"Fn::Join": ["", a]}, st.lists(children, max_size=3)),
         st.builds(lambda i, a: {"Fn::Select": [i, a]}, st.integers(-1, 3), children),
@@ -78,16 +124,21 @@ TEMPLATES = st.builds(
         min_size=1,
         max_size=5,
     ),
-    st.dictionaries(NAMES.filter(lambda n: not n.startswith("AWS::")),
-                    st.fixed_dictionaries({"Type": st.just("String")},
-                                          optional={"Default": SCALARS}), max_size=2),
+    st.dictionaries(
+        NAMES.filter(lambda n: not n.startswith("AWS::")),
+        st.fixed_dictionaries({"Type": st.just("String")}, optional={"Default": SCALARS}),
+        max_size=2,
+    ),
     st.lists(st.sampled_from(ARCHITECTURES), max_size=2),
     st.dictionaries(st.sampled_from(["Mappings", "Outputs", "Transform"]), VALUES, max_size=1),
 )
 
 CHECKER = Checker(RULES, Options())
-SETTINGS = settings(max_examples=250, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+SETTINGS = settings(
+    max_examples=250,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 
 def check(data: bytes) -> None:

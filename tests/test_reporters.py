@@ -14,8 +14,9 @@ SCHEMA = json.loads((Path(__file__).parent / "data" / "sarif-schema-2.1.0.json")
 
 
 def test_sarif_is_valid_and_points_at_lines():
-    result = run_archlint("check", "--format", "sarif", str(FIXTURES / "AL101"),
-                          str(FIXTURES / "AL102"))
+    result = run_archlint(
+        "check", "--format", "sarif", str(FIXTURES / "AL101"), str(FIXTURES / "AL102")
+    )
     assert result.returncode == 1
     log = json.loads(result.stdout)
     jsonschema.Draft4Validator(SCHEMA).validate(log)
@@ -24,8 +25,11 @@ def test_sarif_is_valid_and_points_at_lines():
     assert rules["AL102"]["helpUri"].startswith("https://")
     assert "Why is this bad?" in rules["AL102"]["help"]["markdown"]
     located = {
-        (r["ruleId"], r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
-         r["locations"][0]["physicalLocation"]["region"]["startLine"])
+        (
+            r["ruleId"],
+            r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+            r["locations"][0]["physicalLocation"]["region"]["startLine"],
+        )
         for r in run["results"]
     }
     assert ("AL102", f"{FIXTURES}/AL102/bad.yaml", 24) in located
@@ -35,8 +39,9 @@ def test_sarif_is_valid_and_points_at_lines():
 
 
 def test_sarif_of_a_clean_run_is_valid_too():
-    log = json.loads(run_archlint("check", "--format", "sarif",
-                                  str(FIXTURES / "AL102" / "good.yaml")).stdout)
+    log = json.loads(
+        run_archlint("check", "--format", "sarif", str(FIXTURES / "AL102" / "good.yaml")).stdout
+    )
     jsonschema.Draft4Validator(SCHEMA).validate(log)
     assert log["runs"][0]["results"] == []
 
@@ -47,7 +52,8 @@ def test_junit_has_a_testcase_per_file_and_rule():
     cases = suite.findall("testcase")
     failing = [c for c in cases if c.find("failure") is not None]
     assert {c.get("classname") for c in failing} == {
-        f"{FIXTURES}/AL102/bad.yaml", f"{FIXTURES}/AL102/bad.json"
+        f"{FIXTURES}/AL102/bad.yaml",
+        f"{FIXTURES}/AL102/bad.json",
     }
     assert all(c.get("name").startswith("AL102") for c in failing)
     passing = [c for c in cases if c.get("classname").endswith("good.yaml")]
