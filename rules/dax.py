@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from archlint.graph import ResourceGraph
 from archlint.rule import ERROR, INFO, Violation, rule
-from archlint.rules._api import DYNAMODB_TABLES, api_functions, apis, tables_granted
+from archlint.rules._api import api_functions, apis, tables_granted
 from archlint.template import Resource
 
 DAX_READS = ("dax:GetItem", "dax:BatchGetItem", "dax:Query", "dax:Scan")
-TODO = re.compile(r"todo", re.I)
 CLUSTER = "AWS::DAX::Cluster"
 
 
@@ -29,8 +27,8 @@ def todo_table_not_behind_dax(graph: ResourceGraph) -> Iterator[Violation]:
     """## What it does
     Checks that an `AWS::DAX::Cluster` exists; that the role named by its
     `IAMRoleARN` is granted DynamoDB data actions on a table of the template,
-    including the todo table (a table whose logical id or `TableName`
-    mentions todo); and that each Lambda function behind the API that works
+    including every table that the API's functions are granted (the todo
+    data, found from the graph); and that each Lambda function behind the API that works
     with that data (refers to the cluster or the table, or may access the
     table) runs in a VPC (`VpcConfig` in every `Fn::If` branch, in the
     cluster's VPC when both are in the template) and has an execution role
@@ -92,16 +90,26 @@ def _cluster_tables(
 def _todo_tables_outside(
     clusters: list[Resource], cached: dict[str, Resource], graph: ResourceGraph
 ) -> Iterator[Violation]:
-    for table in graph.resources(*DYNAMODB_TABLES):
-        names = [v.text() or "" for v in graph.resolver.values_at(table.properties, "TableName")]
-        if table.key in cached or not any(TODO.search(n) for n in [table.logical_id, *names]):
+    """Tables the API's functions use directly (the todo data) that no DAX cluster covers.
+
+    The todo table is found from the graph, not from its name: it is what the
+    functions behind the API are granted DynamoDB actions on.
+    """
+    functions = {f.key: f for api in apis(graph) for f in api_functions(graph, api)}
+    used: dict[str, Resource] = {}
+    for function in functions.values():
+        role = graph.execution_role(function)
+        if role is not None:
+            used.update((t.key, t) for t in tables_granted(graph, role))
+    roles = [r for c in clusters for r in graph.out(c, "service_role")]
+    for table in used.values():
+        if table.key in cached:
             continue
-        roles = [r for c in clusters for r in graph.out(c, "service_role")]
         target = roles[0] if roles else table
         yield Violation(
             target,
-            f"todo table {table.logical_id} is not behind DAX: no DAX cluster's role is granted "
-            "DynamoDB actions on it",
+            f"table {table.logical_id}, which the API's functions use, is not behind DAX: no "
+            "DAX cluster's role is granted DynamoDB actions on it",
             line=target.line_of("Policies") if roles else table.line,
         )
 

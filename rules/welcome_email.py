@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from archlint.graph import ResourceGraph
@@ -11,7 +10,6 @@ from archlint.template import Resource
 
 TABLES = ("AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable")
 SEND_ACTIONS = ("ses:SendEmail", "ses:SendRawEmail")
-USERS = re.compile(r"user", re.I)
 
 
 @rule(
@@ -26,8 +24,8 @@ USERS = re.compile(r"user", re.I)
 )
 def no_welcome_email_on_new_user(graph: ResourceGraph) -> Iterator[Violation]:
     """## What it does
-    Looks for the users table (a DynamoDB table or global table whose
-    logical id or `TableName` mentions users; every table if none does) with
+    Looks for the users table (a DynamoDB table or global table with a
+    stream, or whose stream feeds a function; every table if none does) with
     a `StreamSpecification` in every `Fn::If` branch, an event source mapping
     from its stream to a Lambda function, and that function's execution role
     allowing `ses:SendEmail` or `ses:SendRawEmail`. When no table completes
@@ -39,8 +37,15 @@ def no_welcome_email_on_new_user(graph: ResourceGraph) -> Iterator[Violation]:
     it until the records expire. Either way no welcome e-mail is sent, and
     sending it from the API code instead couples sign-up to SES's latency.
     """
+    # The users table is found from the graph, not from its name: a table with
+    # a stream (in some branch) or whose stream feeds a function; every table
+    # when none has one.
     tables = list(graph.resources(*TABLES))
-    candidates = [t for t in tables if _is_users_table(t, graph)] or tables
+    candidates = [
+        t
+        for t in tables
+        if "StreamSpecification" in t.properties or graph.out(t, "event_source")
+    ] or tables
     if not candidates:
         yield Violation(
             None,
@@ -55,11 +60,6 @@ def no_welcome_email_on_new_user(graph: ResourceGraph) -> Iterator[Violation]:
             return
         problems.extend(missing)
     yield from problems
-
-
-def _is_users_table(table: Resource, graph: ResourceGraph) -> bool:
-    names = [v.text() or "" for v in graph.resolver.values_at(table.properties, "TableName")]
-    return any(USERS.search(n) for n in [table.logical_id, *names])
 
 
 def _missing_link(table: Resource, graph: ResourceGraph) -> Iterator[Violation]:
