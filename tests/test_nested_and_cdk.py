@@ -80,3 +80,58 @@ def test_cdk_synth_output_is_checked_with_construct_paths():
     assert all(f["file"].endswith("/WebsiteStack.template.json") for f in data["findings"])
     text = run_archlint("check", str(CDK)).stdout.decode()
     assert "(construct WebsiteStack/SiteDistribution/Resource)" in text
+
+
+def _split_paid_content(tmp_path, with_child: bool = True):
+    """The paid-content reference with its signing key group moved into a nested stack."""
+    import re
+
+    from conftest import REFERENCES
+
+    text = (REFERENCES / "paid-content.yaml").read_text()
+    blocks = {}
+    for name in ("SigningPublicKey", "SigningKeyGroup"):
+        match = re.search(rf"^  {name}:\n(?:    .*\n|\n)+", text, re.M)
+        blocks[name] = match.group(0)
+        text = text.replace(match.group(0), "")
+    text = text.replace("!Ref SigningKeyGroup", "!GetAtt Signing.Outputs.KeyGroupId")
+    text = text.replace("!Ref SigningPublicKey\n", "!GetAtt Signing.Outputs.PublicKeyId\n")
+    stack = (
+        "  Signing:\n"
+        "    Type: AWS::CloudFormation::Stack\n"
+        "    Properties:\n"
+        "      TemplateURL: ./signing.yaml\n"
+        "      Parameters:\n"
+        "        NamePrefix: !Ref NamePrefix\n"
+        "        SigningPublicKeyPem: !Ref SigningPublicKeyPem\n"
+    )
+    text = text.replace("\nResources:\n", "\nResources:\n" + stack, 1)
+    child = (
+        "AWSTemplateFormatVersion: '2010-09-09'\n"
+        "Parameters:\n  NamePrefix: {Type: String}\n  SigningPublicKeyPem: {Type: String}\n"
+        "Resources:\n"
+        + blocks["SigningPublicKey"]
+        + blocks["SigningKeyGroup"]
+        + "Outputs:\n  KeyGroupId: {Value: !Ref SigningKeyGroup}\n"
+        "  PublicKeyId: {Value: !Ref SigningPublicKey}\n"
+    )
+    (tmp_path / "parent.yaml").write_text(text)
+    if with_child:
+        (tmp_path / "signing.yaml").write_text(child)
+    return tmp_path / "parent.yaml"
+
+
+def test_architecture_requirements_are_met_across_parent_and_child(tmp_path):
+    parent = _split_paid_content(tmp_path)
+    result, data = report(str(parent))
+    assert result.returncode == 0, [f["message"] for f in data["findings"]]
+    assert data["findings"] == []
+
+
+def test_without_the_child_the_missing_component_is_named(tmp_path):
+    parent = _split_paid_content(tmp_path, with_child=False)
+    result, data = report(str(parent))
+    assert result.returncode == 1
+    messages = [f["message"] for f in data["findings"] if f["rule_id"] == "AL901"]
+    assert any("missing component AWS::CloudFront::KeyGroup" in m for m in messages)
+    assert any(f["rule_id"] == "AL304" for f in data["findings"])
