@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from archlint.graph import ResourceGraph
+from archlint.rules._common import origin_of as origin_note
 from archlint.template import Resource
 from archlint.values import Lit, Unknown, Value
 
@@ -372,17 +373,3 @@ def _referenced(graph: ResourceGraph, resource: Resource, prop: str) -> list[Res
 
 def targets(graph: ResourceGraph, value: Value, rtype: str) -> list[Resource]:
     return [graph.resource(k) for k in sorted(graph.targets_of(value)) if graph.type_of(k) == rtype]
-
-
-def number(value: Value) -> float | None:
-    if isinstance(value, Lit) and not isinstance(value.value, bool):
-        try:
-            return float(value.value)  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            return None
-    return None
-
-
-def origin_note(value: Value) -> str:
-    origin = getattr(value, "origin", None)
-    return f" ({origin})" if origin else ""

@@ -7,7 +7,9 @@ Used by WEB-STATIC-VIA-CLOUDFRONT, WEB-API-CACHING and MOB-HTTPS-API.
 from __future__ import annotations
 
 from archlint.graph import ResourceGraph
-from archlint.rules._api import number, origin_note, targets
+from archlint.rules._api import targets
+from archlint.rules._common import number
+from archlint.rules._common import origin_of as origin_note
 from archlint.rules.cloudfront_https import cache_behaviors
 from archlint.template import Resource
 from archlint.values import Lit, Unknown, Value

@@ -16,16 +16,9 @@ from hypothesis import strategies as st
 
 from archlint.engine import Checker, Options
 from archlint.registry import load_rules
+from archlint.rule import ARCHITECTURES
 
 RULES = load_rules(plugins=False)
-ARCHITECTURES = [
-    "ingestion-pipeline",
-    "software-updates",
-    "paid-content",
-    "microservices",
-    "serverless-website",
-    "mobile-app",
-]
 TYPES = [
     *sorted({t for r in RULES for t in r.resource_types}),
     "AWS::S3::BucketPolicy",
