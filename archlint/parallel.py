@@ -35,6 +35,11 @@ def check_files(
         checker = Checker(rules, options)
         results = [_check(checker, path, explicit) for path, explicit in files]
     else:
+        # Imported once here, so that forked workers share it instead of each
+        # importing networkx and the rules again.
+        import archlint.graph  # noqa: F401
+        import archlint.rules  # noqa: F401
+
         context = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
         chunk = max(1, len(files) // (workers * 4))
         with ProcessPoolExecutor(

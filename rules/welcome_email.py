@@ -42,9 +42,7 @@ def no_welcome_email_on_new_user(graph: ResourceGraph) -> Iterator[Violation]:
     # when none has one.
     tables = list(graph.resources(*TABLES))
     candidates = [
-        t
-        for t in tables
-        if "StreamSpecification" in t.properties or graph.out(t, "event_source")
+        t for t in tables if "StreamSpecification" in t.properties or graph.out(t, "event_source")
     ] or tables
     if not candidates:
         yield Violation(
