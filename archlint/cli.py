@@ -81,6 +81,14 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("name", metavar="NAME")
     init.add_argument("-o", "--output", metavar="FILE")
     init.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+
+    commands.add_parser(
+        "checkov-dir",
+        help="print the directory for checkov --framework cloudformation --external-checks-dir",
+    )
+    commands.add_parser(
+        "cfn-lint-rules-dir", help="print the directory for cfn-lint --append-rules"
+    )
     return parser
 
 
@@ -119,6 +127,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         "explain": commands.explain,
         "init": commands.init,
         "graph": commands.graph,
+        "checkov-dir": commands.checkov_dir,
+        "cfn-lint-rules-dir": commands.cfn_lint_rules_dir,
     }[args.command]
     return handler(args)
 

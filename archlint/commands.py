@@ -180,6 +180,22 @@ def init(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def checkov_dir(args: argparse.Namespace) -> int:
+    """The external checks directory that runs archlint's rules inside checkov."""
+    print(_plugin_dir("checkov_checks"))
+    return EXIT_OK
+
+
+def cfn_lint_rules_dir(args: argparse.Namespace) -> int:
+    """The rules directory that runs archlint's rules inside cfn-lint."""
+    print(_plugin_dir("cfnlint_rules"))
+    return EXIT_OK
+
+
+def _plugin_dir(name: str) -> str:
+    return os.path.abspath(str(resources.files("archlint.plugins").joinpath(name)))
+
+
 def reference_text(name: str) -> str:
     return (
         resources.files("archlint.reference_templates").joinpath(f"{name}.yaml").read_text("utf-8")
