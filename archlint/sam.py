@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 
 from archlint.loader import Map, Seq
 from archlint.template import Resource, Template
@@ -64,9 +65,15 @@ def expand(template: Template) -> SamResult:
     from samtranslator.public.exceptions import InvalidDocumentException
     from samtranslator.translator.translator import Translator
 
+    _validate_policy_templates_once()
+
     document = _plain(template.root)
     _placeholder_code_locations(document)
-    translator = Translator(managed_policy_map=_ManagedPolicies(), sam_parser=parser.Parser())
+    translator = Translator(
+        managed_policy_map=_ManagedPolicies(),
+        sam_parser=parser.Parser(),
+        boto_session=_placeholder_session(),
+    )
     try:
         output = translator.translate(
             sam_template=document,
@@ -79,6 +86,38 @@ def expand(template: Template) -> SamResult:
     except Exception as error:  # the translator's own failures are findings too
         return SamResult(None, f"{type(error).__name__}: {error}")
     return SamResult(_expanded_template(template, output))
+
+
+@lru_cache(maxsize=1)
+def _placeholder_session() -> object:
+    """One offline boto3 session for the placeholder region: no credentials, no calls."""
+    import boto3
+
+    return boto3.session.Session(region_name=os.environ["AWS_DEFAULT_REGION"])
+
+
+def _validate_policy_templates_once() -> None:
+    """Validate SAM's bundled policy templates once per process, not once per template.
+
+    Every translation builds a fresh policy-template processor that checks the
+    same bundled JSON against its schema: two thirds of the translation time.
+    The bundled file cannot change while archlint runs.
+    """
+    from samtranslator.policy_template_processor.processor import PolicyTemplatesProcessor
+
+    check = PolicyTemplatesProcessor.__dict__["_is_valid_templates_dict"]
+    if getattr(check, "archlint_once", False):
+        return
+    validate = check.__func__ if isinstance(check, staticmethod) else check
+    validated: list[bool] = []
+
+    def once(policy_templates_dict: dict, schema: dict | None = None) -> bool:
+        if not validated:
+            validated.append(validate(policy_templates_dict, schema))
+        return validated[0]
+
+    once.archlint_once = True  # type: ignore[attr-defined]
+    PolicyTemplatesProcessor._is_valid_templates_dict = staticmethod(once)  # type: ignore[method-assign]
 
 
 def _expanded_template(template: Template, output: dict) -> Template:
