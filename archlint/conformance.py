@@ -43,6 +43,19 @@ PLUMBING_KINDS = frozenset(
         "rule_of",
     }
 )
+API_PARTS = frozenset(
+    {
+        "AWS::ApiGateway::Method",
+        "AWS::ApiGateway::Resource",
+        "AWS::ApiGateway::Stage",
+        "AWS::ApiGateway::Deployment",
+        "AWS::ApiGateway::Authorizer",
+        "AWS::ApiGatewayV2::Integration",
+        "AWS::ApiGatewayV2::Route",
+        "AWS::ApiGatewayV2::Authorizer",
+        "AWS::ApiGatewayV2::Stage",
+    }
+)
 # Grants to these are housekeeping every function has, not architecture.
 HOUSEKEEPING_TYPES = frozenset({"AWS::Logs::LogGroup", "AWS::KMS::Key", "AWS::KMS::Alias"})
 # Above this many candidate nodes the exact chain search is skipped; the
@@ -128,12 +141,31 @@ class Gap:
         )
 
 
+def _api_owner(graph: ResourceGraph) -> dict[str, str]:
+    """Parts of an API (methods, resources, stages, authorizers, routes) -> their API.
+
+    An API written as separate Method/Authorizer resources and the same API
+    written as an OpenAPI body (as SAM and many teams write it) are one
+    architecture: both become the API node, with its integrations and user
+    pools as the API's own edges.
+    """
+    owner: dict[str, str] = {}
+    for source, target, data in graph.g.edges(data=True):
+        if data["kind"] == "api" and graph.type_of(source) in API_PARTS:
+            owner.setdefault(source, target)
+    return owner
+
+
 def skeleton(graph: ResourceGraph) -> nx.DiGraph:
     """Resources joined by architectural edges, labelled by type and edge kind."""
     result = nx.DiGraph()
-    for source, target, data in graph.g.edges(data=True):
+    owner = _api_owner(graph)
+    for raw_source, raw_target, data in graph.g.edges(data=True):
         kind = data["kind"]
-        if kind in PLUMBING_KINDS:
+        if kind in PLUMBING_KINDS or kind == "api":
+            continue
+        source, target = owner.get(raw_source, raw_source), owner.get(raw_target, raw_target)
+        if source == target:
             continue
         target_type = graph.type_of(target)
         if kind == "grants" and target_type in HOUSEKEEPING_TYPES:
