@@ -185,6 +185,9 @@ def _load(data: bytes) -> Loaded:
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark is not None else 1
+        if "nesting depth" in (error.problem or ""):
+            # Newer libyaml builds stop at their own depth limit (1,000).
+            return Loaded(None, [_too_deep(line)], text)
         reason = error.problem or str(error)
         if error.context:
             reason = f"{error.context}: {reason}"
@@ -237,8 +240,13 @@ def _nesting_problem(text: str) -> LoadProblem | None:
                     return _too_deep(event.start_mark.line + 1)
             elif isinstance(event, yaml.CollectionEndEvent):
                 depth -= 1
-    except yaml.YAMLError:
+    except yaml.MarkedYAMLError as error:
+        if "nesting depth" in (error.problem or ""):  # libyaml's own limit (newer builds)
+            mark = error.problem_mark
+            return _too_deep(mark.line + 1 if mark is not None else 1)
         return None  # compose reports the syntax error with its line
+    except yaml.YAMLError:
+        return None
     return None
 
 
