@@ -51,6 +51,7 @@ _CB = "DistributionConfig.CacheBehaviors[*]"
 _DCB = "DistributionConfig.DefaultCacheBehavior"
 _FUNCTION = ("AWS::Lambda::Function", "AWS::Lambda::Alias", "AWS::Lambda::Version")
 _IOT = "TopicRulePayload.Actions[*]"
+_USER_POOL = ("AWS::Cognito::UserPool",)
 _FH = "AWS::KinesisFirehose::DeliveryStream"
 _S3_DEST = ("ExtendedS3DestinationConfiguration", "S3DestinationConfiguration")
 
@@ -118,6 +119,16 @@ SEMANTIC_EDGES: tuple[EdgeRow, ...] = (
     EdgeRow("AWS::ApiGateway::Authorizer", "api", "RestApiId"),
     EdgeRow("AWS::ApiGateway::Authorizer", "user_pool", "ProviderARNs[*]"),
     EdgeRow("AWS::ApiGateway::RestApi", "integration", "Body", targets=_FUNCTION, deep=True),
+    # An OpenAPI body's Cognito security schemes name their user pools.
+    EdgeRow("AWS::ApiGateway::RestApi", "user_pool", "Body", targets=_USER_POOL, deep=True),
+    EdgeRow("AWS::ApiGatewayV2::Authorizer", "api", "ApiId"),
+    EdgeRow(
+        "AWS::ApiGatewayV2::Authorizer",
+        "user_pool",
+        "JwtConfiguration.Issuer",
+        targets=_USER_POOL,
+    ),
+    EdgeRow("AWS::ApiGatewayV2::Stage", "api", "ApiId"),
     EdgeRow("AWS::ApiGateway::BasePathMapping", "maps_to", "RestApiId", frm="DomainName"),
     EdgeRow("AWS::ApiGatewayV2::Integration", "integration", "IntegrationUri", targets=_FUNCTION),
     EdgeRow("AWS::ApiGatewayV2::Integration", "api", "ApiId"),
@@ -239,6 +250,14 @@ NAME_PROPERTIES: dict[str, str] = {
 
 # Splits an ARN or URL into the names it may contain, keeping `${AWS::X}` whole.
 _NAME_TOKENS = re.compile(r"[:/](?![^{]*\})")
+# A bucket's virtual-hosted endpoint names the bucket: `NAME.s3.amazonaws.com`,
+# `NAME.s3.REGION.amazonaws.com`, `NAME.s3-website-REGION.amazonaws.com`,
+# `NAME.s3.dualstack.REGION.amazonaws.com`, `${AWS::URLSuffix}` for the suffix.
+_S3_HOST = re.compile(
+    r"^(?P<name>.+)\.s3(?:-website|-accelerate)?(?:[.-](?:[a-z0-9-]+|\$\{[^}]*\}))*"
+    r"\.(?:amazonaws\.com(?:\.cn)?|\$\{AWS::URLSuffix\})\.?$",
+    re.I,
+)
 
 POLICY_RESOURCE_TYPES = {
     "AWS::S3::BucketPolicy": "PolicyDocument",
@@ -381,6 +400,10 @@ class ResourceGraph:
             for token in _NAME_TOKENS.split(text):
                 key = self._names.get(token.rstrip("*")) or self._names.get(token)
                 if key is not None:
+                    found.add(key)
+                host = _S3_HOST.match(token)
+                key = self._names.get(host.group("name")) if host else None
+                if key is not None and self.type_of(key) == "AWS::S3::Bucket":
                     found.add(key)
         return found
 

@@ -15,9 +15,11 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from archlint.loader import Map, line_of
-from archlint.values import Lit, Resolver, Unknown, Value
+from archlint.values import Lit, Resolver, Unknown, Value, intrinsic_name
 
 PRINCIPAL_KINDS = ("AWS", "Service", "Federated", "CanonicalUser")
+# Intrinsics that build a policy document as a JSON string.
+JSON_STRINGS = ("Fn::Sub", "Fn::Join", "Ref", "Fn::FindInMap")
 
 # What the best-known AWS managed policies grant, for roles that attach them.
 MANAGED_POLICY_GRANTS: dict[str, tuple[str, ...]] = {
@@ -160,8 +162,17 @@ def parse_policy(
 ) -> Policy:
     """A policy document (possibly with intrinsics anywhere) as statements."""
     statements: list[Statement] = []
+    candidates: list[object] = []
+    line = line_of(document, line)
     for candidate in resolver.expand(document):
-        if isinstance(candidate, str):
+        if isinstance(candidate, dict) and intrinsic_name(candidate) == "Fn::ToJsonString":
+            candidates.extend(resolver.expand(candidate["Fn::ToJsonString"]))
+        elif isinstance(candidate, str) or intrinsic_name(candidate) in JSON_STRINGS:
+            candidates.extend(resolver.json_documents(candidate, line))
+        else:
+            candidates.append(candidate)
+    for candidate in candidates:
+        if isinstance(candidate, Unknown):
             statements.append(
                 Statement(
                     "Allow",
@@ -169,7 +180,7 @@ def parse_policy(
                     (),
                     line=line,
                     source=source,
-                    unknown_actions=("policy document given as a string",),
+                    unknown_actions=(f"policy document given as a string: {candidate.reason}",),
                 )
             )
             continue

@@ -37,7 +37,7 @@ def check_files(
     else:
         # Imported once here, so that forked workers share it instead of each
         # importing networkx and the rules again.
-        import archlint.graph  # noqa: F401
+        import archlint.graph
         import archlint.rules  # noqa: F401
 
         context = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")

@@ -11,6 +11,7 @@ string built by `Fn::Sub`/`Fn::Join` from literals and references) or an
 from __future__ import annotations
 
 import itertools
+import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -148,6 +149,9 @@ class Resolver:
     def __init__(self, template: Template) -> None:
         self.template = template
         self._cache: dict[int, list[Value]] = {}
+        # Parsed JSON documents, by their text: kept alive so that the ids the
+        # value cache is keyed by are never reused for other nodes.
+        self._json: dict[tuple[str, int | None], object] = {}
         # Graph keys by themselves and, for the template's own resources, by
         # logical id: `Ref: Bucket` finds the first definition of Bucket, and
         # the renamed references of a nested stack (`Web/Bucket`) find theirs.
@@ -293,6 +297,32 @@ class Resolver:
         if isinstance(node, (dict, list)):
             self._cache[id(node)] = result
         return result
+
+    def json_documents(self, node: object, line: int | None = None) -> list[object]:
+        """The documents a JSON string can be, parsed: a policy given as a string.
+
+        Each possible string (a literal, a parameter default, a `Fn::Sub` or
+        `Fn::Join`) is parsed with its `${...}` placeholders kept as `Fn::Sub`
+        nodes, so `values()` still finds the resources they name. A string that
+        is not a JSON object or array becomes an `Unknown` with the reason.
+        """
+        out: list[object] = []
+        for value in self.values(node, line):
+            text = value.text() if isinstance(value, (Lit, Text)) else None
+            if not isinstance(text, str):
+                out.append(value if isinstance(value, Unknown) else Unknown("not a string"))
+                continue
+            where = value.line or line
+            if (text, where) not in self._json:
+                try:
+                    parsed = _from_json(json.loads(text), where)
+                except ValueError as error:
+                    parsed = Unknown(f"not valid JSON ({error})", where)
+                if not isinstance(parsed, (Map, Seq, Unknown)):
+                    parsed = Unknown("JSON that is not an object or array", where)
+                self._json[text, where] = parsed
+            out.append(self._json[text, where])
+        return out
 
     def literal(self, node: object) -> object | None:
         """The value if every possibility is the same literal, else None."""
@@ -514,6 +544,22 @@ class Resolver:
 
     def _combinations(self, choices: list[list]) -> Iterator[tuple]:
         return itertools.islice(itertools.product(*choices), MAX_COMBINATIONS)
+
+
+def _from_json(node: object, line: int | None) -> object:
+    """A parsed JSON value as loaded nodes on `line`; strings with `${...}` become Fn::Sub."""
+    if isinstance(node, dict):
+        mapping = Map(line)
+        for key, item in node.items():
+            mapping[key] = _from_json(item, line)
+        return mapping
+    if isinstance(node, list):
+        sequence = Seq(line)
+        sequence.extend(_from_json(item, line) for item in node)
+        return sequence
+    if isinstance(node, str) and _SUB_VARIABLE.search(node):
+        return {"Fn::Sub": node}
+    return node
 
 
 def _as_int(value: object) -> int | None:

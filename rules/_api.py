@@ -19,9 +19,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from archlint.graph import ResourceGraph
+from archlint.loader import Map
 from archlint.rules._common import origin_of as origin_note
 from archlint.template import Resource
-from archlint.values import Lit, Unknown, Value
+from archlint.values import Lit, Unknown, Value, intrinsic_name
 
 REST_API = "AWS::ApiGateway::RestApi"
 HTTP_API = "AWS::ApiGatewayV2::Api"
@@ -75,7 +76,132 @@ def cognito_problems(graph: ResourceGraph) -> list[Problem]:
         found.extend(_method_problems(method, graph))
     for route in graph.resources(ROUTE):
         found.extend(_route_problems(route, graph))
+    for api in apis(graph):
+        found.extend(_definition_problems(api, graph))
     return found
+
+
+# Operations of an OpenAPI path item (`options`, CORS preflight, is left out).
+OPENAPI_OPERATIONS = (
+    "get",
+    "put",
+    "post",
+    "delete",
+    "patch",
+    "head",
+    "trace",
+    "x-amazon-apigateway-any-method",
+)
+
+
+def _definition_problems(api: Resource, graph: ResourceGraph) -> Iterator[Problem]:
+    """Operations of an API's OpenAPI `Body` that a caller reaches without a Cognito token.
+
+    Each operation's `security` (else the document's) lists alternatives; every
+    alternative must name a scheme whose `x-amazon-apigateway-authorizer` is
+    `cognito_user_pools` with `providerARNs`, or `jwt` with an issuer, that are
+    user pools of the template. An empty alternative (`{}`), SAM's `NONE` or a
+    scheme the document does not define lets callers in without one.
+    """
+    resolver = graph.resolver
+    if api.type == HTTP_API and resolver.find(api.properties, "Target"):
+        yield Problem(
+            api,
+            api.line_of("Target"),
+            "it is a quick-create HTTP API (Target), whose $default route has no authorizer",
+        )
+    if "BodyS3Location" in api.properties and "Body" not in api.properties:
+        yield Problem(
+            api,
+            api.line_of("BodyS3Location"),
+            "its OpenAPI definition is in S3 (BodyS3Location), which archlint cannot read",
+            decided=False,
+        )
+    for body, body_line in resolver.find(api.properties, "Body"):
+        if not isinstance(body, dict) or intrinsic_name(body):
+            reason = next((v.reason for v in resolver.values(body) if isinstance(v, Unknown)), "")
+            yield Problem(
+                api,
+                body_line,
+                f"its OpenAPI Body is not written in the template {reason}".rstrip(),
+                decided=False,
+            )
+            continue
+        schemes = _cognito_schemes(body, graph)
+        default = resolver.get(body, "security")
+        for paths in resolver.get(body, "paths"):
+            if not isinstance(paths, dict):
+                continue
+            for path, item in paths.items():
+                for verb, operation in item.items() if isinstance(item, dict) else ():
+                    if str(verb).lower() not in OPENAPI_OPERATIONS:
+                        continue
+                    shown = "ANY" if str(verb).lower() == OPENAPI_OPERATIONS[-1] else verb
+                    label = f"{str(shown).upper()} {path}"
+                    line = item.line_of(verb) if isinstance(item, Map) else body_line
+                    security = resolver.get(operation, "security") or default
+                    yield from _security_problems(api, label, security, schemes, line, graph)
+
+
+def _security_problems(
+    api: Resource,
+    label: str,
+    security: list[object],
+    schemes: dict[str, str | None],
+    line: int | None,
+    graph: ResourceGraph,
+) -> Iterator[Problem]:
+    alternatives = [a for node in security for a, _ in graph.resolver.items(node)]
+    if not alternatives:
+        yield Problem(api, line, f"its OpenAPI operation {label} has no security requirement")
+    for alternative in alternatives:
+        names = [str(k) for k in alternative] if isinstance(alternative, dict) else []
+        if any(schemes.get(name) is None and name in schemes for name in names):
+            continue
+        if not names:
+            yield Problem(api, line, f"its OpenAPI operation {label} allows anonymous calls ({{}})")
+            continue
+        faults = [schemes.get(n) or _undefined(n) for n in names]
+        yield Problem(api, line, f"its OpenAPI operation {label} accepts {' + '.join(faults)}")
+
+
+def _undefined(name: str) -> str:
+    if name.upper() == "NONE":
+        return "NONE (no authorizer)"
+    return f"{name}, which the definition does not define"
+
+
+def _cognito_schemes(body: object, graph: ResourceGraph) -> dict[str, str | None]:
+    """Security schemes of an OpenAPI document: None for a Cognito one, else why it is not."""
+    resolver = graph.resolver
+    out: dict[str, str | None] = {}
+    for path in ("securityDefinitions", "components.securitySchemes"):
+        for schemes, _ in resolver.find(body, path):
+            if not isinstance(schemes, dict):
+                continue
+            for name, scheme in schemes.items():
+                out[str(name)] = _scheme_fault(str(name), scheme, graph)
+    return out
+
+
+def _scheme_fault(name: str, scheme: object, graph: ResourceGraph) -> str | None:
+    resolver = graph.resolver
+    kinds = [
+        (v.text() or "").lower()
+        for v in resolver.values_at(scheme, "x-amazon-apigateway-authorizer.type")
+    ]
+    if kinds and all(k == "cognito_user_pools" for k in kinds):
+        trusted = resolver.values_at(scheme, "x-amazon-apigateway-authorizer.providerARNs[*]")
+    elif kinds and all(k == "jwt" for k in kinds):
+        trusted = resolver.values_at(
+            scheme, "x-amazon-apigateway-authorizer.jwtConfiguration.issuer"
+        )
+    else:
+        return f"scheme {name}, which is no Cognito user pool authorizer"
+    if trusted and all(targets(graph, v, USER_POOL) for v in trusted):
+        return None
+    shown = ", ".join(v.text() or "?" for v in trusted) or "nothing"
+    return f"scheme {name}, which trusts {shown}, not a user pool of the template"
 
 
 def _method_problems(method: Resource, graph: ResourceGraph) -> Iterator[Problem]:

@@ -6,9 +6,9 @@ import re
 from collections.abc import Iterator
 
 from archlint.graph import ResourceGraph
-from archlint.rule import ERROR, Violation, rule
+from archlint.rule import ERROR, INFO, Violation, rule
 from archlint.template import Resource
-from archlint.values import Lit, Text
+from archlint.values import Lit, Text, Unknown
 
 SECRET_NAME = re.compile(
     r"SECRET|PASSWORD|PASSWD|PASSPHRASE|CREDENTIAL|PRIVATE_?KEY|API_?KEY|ACCESS_?KEY|TOKEN$",
@@ -18,6 +18,7 @@ SECRET_NAME = re.compile(
 POINTER_NAME = re.compile(r"(_ARN|_ID|_NAME|_PARAM(ETER)?|_PATH|_URL|_REF)$", re.I)
 ACCESS_KEY_ID = re.compile(r"\b(AKIA|ASIA)[A-Z0-9]{16}\b")
 DYNAMIC_REFERENCE = re.compile(r"\{\{resolve:(secretsmanager|ssm-secure):")
+PLAIN_SSM_REFERENCE = re.compile(r"\{\{resolve:ssm:")
 
 ENVIRONMENT_PATHS = {
     "AWS::Lambda::Function": ("Environment.Variables",),
@@ -42,8 +43,14 @@ def static_credentials(resource: Resource, graph: ResourceGraph) -> Iterator[Vio
     environment variables of functions and containers that hold an AWS
     access key id or a literal value under a secret-looking name
     (`*SECRET*`, `*PASSWORD*`, `*PRIVATE_KEY*`, `*API_KEY*`, `*TOKEN`),
-    including one that comes from a parameter's default or either branch of
-    an `Fn::If`.
+    including one that comes from a parameter's default (`NoEcho` or not),
+    either branch of an `Fn::If`, or literals joined by `Fn::Join`/`Fn::Sub`,
+    and one read from a plain `{{resolve:ssm:...}}` String parameter.
+    `{{resolve:secretsmanager:...}}` and `{{resolve:ssm-secure:...}}` pass. A
+    secret-looking variable whose value is known only at deploy time (a
+    `NoEcho` parameter without a default) is not a literal in the template:
+    it is reported as info, since the value still shows in plain text in the
+    function's configuration.
 
     ## Why is this bad?
     Environment variables are shown in the console, returned by
@@ -69,6 +76,18 @@ def static_credentials(resource: Resource, graph: ResourceGraph) -> Iterator[Vio
         return
     for path in ENVIRONMENT_PATHS[resource.type]:
         for name, value in _variables(resource, graph, path):
+            if isinstance(value, Unknown):
+                if _secret_name(name):
+                    yield Violation(
+                        resource,
+                        f"environment variable {name} of {resource.logical_id} holds a value "
+                        f"known only at deploy time ({value.reason}); cannot tell whether it "
+                        "is a plain-text secret, and whatever it is, it is shown in plain text "
+                        "in the function's configuration",
+                        line=value.line,
+                        severity=INFO,
+                    )
+                continue
             problem = _problem(name, value)
             if problem:
                 origin = f" (from the {value.origin})" if getattr(value, "origin", None) else ""
@@ -81,8 +100,8 @@ def static_credentials(resource: Resource, graph: ResourceGraph) -> Iterator[Vio
 
 def _variables(
     resource: Resource, graph: ResourceGraph, path: str
-) -> Iterator[tuple[str, Lit | Text]]:
-    """(name, value) of each variable whose value is written in the template."""
+) -> Iterator[tuple[str, Lit | Text | Unknown]]:
+    """(name, value) of each variable whose value is written in the template (or unknown)."""
     resolver = graph.resolver
     for node, _ in resolver.find(resource.properties, path):
         if path.endswith("[*]"):  # ECS: [{Name: ..., Value: ...}]
@@ -99,8 +118,12 @@ def _variables(
         else:
             continue
         for name, value in pairs:
-            if isinstance(value, (Lit, Text)):
+            if isinstance(value, (Lit, Text, Unknown)):
                 yield name, value
+
+
+def _secret_name(name: str) -> bool:
+    return bool(SECRET_NAME.search(name)) and not POINTER_NAME.search(name)
 
 
 def _problem(name: str, value: Lit | Text) -> str | None:
@@ -111,7 +134,12 @@ def _problem(name: str, value: Lit | Text) -> str | None:
         return "holds an AWS access key id"
     if DYNAMIC_REFERENCE.search(text):
         return None
+    if PLAIN_SSM_REFERENCE.search(text) and _secret_name(name):
+        return (
+            "holds a secret read from a plain-text SSM String parameter ({{resolve:ssm:...}}), "
+            "stored unencrypted; keep it in Secrets Manager or an SSM SecureString"
+        )
     # A string assembled from references is not a literal secret.
-    if isinstance(value, Lit) and SECRET_NAME.search(name) and not POINTER_NAME.search(name):
+    if isinstance(value, Lit) and _secret_name(name):
         return "holds a plain-text secret"
     return None

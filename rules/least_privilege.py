@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from archlint.graph import ResourceGraph
 from archlint.iam import Statement
-from archlint.rule import ERROR, Violation, rule
+from archlint.rule import ERROR, INFO, Violation, rule
 from archlint.template import Resource
+from archlint.values import Lit, Text, Unknown
 
 
 @rule(
@@ -23,8 +25,12 @@ def role_grants_wildcard_actions(role: Resource, graph: ResourceGraph) -> Iterat
     Checks every policy of an IAM role (inline, attached `AWS::IAM::Policy`
     and `ManagedPolicy` resources, well-known AWS managed policies such as
     `AdministratorAccess`) for an Allow statement that grants `Action: "*"`,
-    a whole service (`s3:*`) or everything but a few actions (`NotAction`)
-    on `Resource: "*"`.
+    a whole service (`s3:*`, in any letter case) or everything but a few
+    actions (`NotAction`) on `Resource: "*"`, on every resource of a service
+    (`arn:${AWS::Partition}:s3:::*`) or on everything but a few resources
+    (`NotResource`). Statements behind `Fn::If`, single statements not in a
+    list, and documents given as JSON strings (also built with `Fn::Sub`)
+    count; actions or resources archlint cannot resolve are reported as info.
 
     ## Why is this bad?
     A compromised function or instance can then do anything its role can:
@@ -35,12 +41,30 @@ def role_grants_wildcard_actions(role: Resource, graph: ResourceGraph) -> Iterat
         owner = graph.resource(policy.owner) if policy.owner else role
         for statement in policy.allow_statements():
             wildcard = _wildcard_actions(statement)
-            if wildcard and _on_everything(statement):
+            everything = _on_everything(statement)
+            if wildcard and everything:
                 yield Violation(
                     owner,
                     f"{statement.label} lets role {role.logical_id} perform {wildcard} on "
-                    'Resource "*"',
+                    f"{everything}",
                     line=statement.line,
+                )
+            elif wildcard and any(isinstance(v, Unknown) for v in statement.resources):
+                unknown = next(v for v in statement.resources if isinstance(v, Unknown))
+                yield Violation(
+                    owner,
+                    f"{statement.label} lets role {role.logical_id} perform {wildcard}; cannot "
+                    f"tell on which resources: {unknown.reason}",
+                    line=statement.line,
+                    severity=INFO,
+                )
+            elif statement.unknown_actions and (everything or not statement.actions):
+                yield Violation(
+                    owner,
+                    f"cannot tell which actions {statement.label} grants role "
+                    f"{role.logical_id}: {statement.unknown_actions[0]}",
+                    line=statement.line,
+                    severity=INFO,
                 )
 
 
@@ -53,7 +77,21 @@ def _wildcard_actions(statement: Statement) -> str | None:
     return None
 
 
-def _on_everything(statement: Statement) -> bool:
+# `arn:aws:s3:::*`, `arn:${AWS::Partition}:dynamodb:*`, `arn:aws:sqs:*:*:*`: every
+# resource of a service, whatever the region and account.
+_EVERY_RESOURCE_ARN = re.compile(r"^arn:[^:]*:[a-z0-9-]+:(?:[^:]*:){0,2}\*$")
+_PLACEHOLDER = re.compile(r"\$\{[^}]*\}")
+
+
+def _on_everything(statement: Statement) -> str | None:
+    """How a statement names every resource (`"*"`, a whole-service ARN, NotResource)."""
     if statement.not_resource:
-        return True
-    return any(value.text() == "*" for value in statement.resources)
+        shown = ", ".join(v.text() or "?" for v in statement.resources)
+        return f"every resource except {shown} (NotResource)"
+    for value in statement.resources:
+        text = value.text() if isinstance(value, (Lit, Text)) else None
+        if text == "*":
+            return 'Resource "*"'
+        if text and _EVERY_RESOURCE_ARN.match(_PLACEHOLDER.sub("x", text)):
+            return f"every resource of the service ({text})"
+    return None

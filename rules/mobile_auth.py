@@ -26,7 +26,10 @@ def mobile_api_without_cognito_authorizer(graph: ResourceGraph) -> Iterator[Viol
     COGNITO_USER_POOLS` with an `AuthorizerId` naming a `COGNITO_USER_POOLS`
     authorizer whose `ProviderARNs` are user pools of the template (an HTTP
     API route: a `JWT` authorizer whose issuer is such a pool), in every
-    `Fn::If` branch. The same check as PAY-COGNITO-AUTH.
+    `Fn::If` branch. APIs defined by an OpenAPI `Body` (as SAM generates
+    them) are checked operation by operation: every `security` alternative
+    must name a Cognito (or Cognito-issued JWT) scheme; a quick-create HTTP
+    API (`Target`) is open. The same check as PAY-COGNITO-AUTH.
 
     ## Why is this bad?
     A method with `NONE` (or an authorizer that trusts another pool) hands

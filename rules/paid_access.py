@@ -50,7 +50,9 @@ def link_api_without_cognito_authorizer(graph: ResourceGraph) -> Iterator[Violat
     authorizer whose `ProviderARNs` are user pools of the template (an HTTP
     API route: a `JWT` authorizer whose issuer is such a pool). `NONE`,
     `AWS_IAM`, `CUSTOM` or no `AuthorizationType` is a violation, in either
-    branch of an `Fn::If`.
+    branch of an `Fn::If`. APIs defined by an OpenAPI `Body` (as SAM
+    generates them) are checked operation by operation: every `security`
+    alternative must name a Cognito (or Cognito-issued JWT) scheme.
 
     ## Why is this bad?
     The API hands out signed video URLs. A method that anyone can call

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from archlint.graph import ResourceGraph
-from archlint.iam import Statement
-from archlint.rule import ERROR, Violation, rule
+from archlint.iam import Principal, Statement
+from archlint.rule import ERROR, INFO, Violation, rule
 from archlint.template import Resource
-from archlint.values import Lit
+from archlint.values import Lit, Unknown
 
 PUBLIC_ACCESS_FLAGS = (
     "BlockPublicAcls",
@@ -20,6 +20,8 @@ PUBLIC_ACLS = ("PublicRead", "PublicReadWrite", "AuthenticatedRead")
 CLOUDFRONT_SERVICE = "cloudfront.amazonaws.com"
 SOURCE_ARN_KEY = "aws:SourceArn"
 ORIGINS = "DistributionConfig.Origins[*]"
+IDENTITY_PATHS = ("OriginAccessControlId", "S3OriginConfig.OriginAccessIdentity")
+OAI_USER_ARN = "arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity "
 
 
 @rule(
@@ -43,7 +45,12 @@ def s3_origin_not_cloudfront_only(bucket: Resource, graph: ResourceGraph) -> Ite
     `cloudfront.amazonaws.com` conditioned on that distribution's
     `AWS:SourceArn`, read objects. Policies are judged statement by
     statement and in both branches of every `Fn::If`; `NotPrincipal`
-    allows are violations.
+    allows are violations, and so is a grant of any action to
+    `cloudfront.amazonaws.com` whose `AWS:SourceArn` is not exactly this
+    distribution (`distribution/*` matches every distribution). An origin
+    whose OAC/OAI is empty in one `Fn::If` branch has none. A bucket is an
+    origin whether the distribution names it by `!GetAtt` or by its
+    literal endpoint (`mybucket.s3.amazonaws.com`, regional, website).
 
     ## Why is this bad?
     If the bucket can be read directly, the CDN's protections (signed URLs,
@@ -87,12 +94,9 @@ def _origin_settings(
                     "and an OriginAccessControlId.",
                 )
                 continue
-            identities = [
-                v
-                for path in ("OriginAccessControlId", "S3OriginConfig.OriginAccessIdentity")
-                for v in resolver.values_at(origin, path)
-            ]
-            if not any(v.text() for v in identities):
+            # Each of the two settings may be set in one Fn::If branch only
+            # (`!If [Prod, !GetAtt Oac.Id, ""]`): some branch must have neither.
+            if all(_may_lack(origin, path, graph) for path in IDENTITY_PATHS):
                 yield Violation(
                     dist,
                     f"origin of {dist.logical_id} reads bucket {bucket.logical_id} without an "
@@ -101,6 +105,28 @@ def _origin_settings(
                     fix="Add an AWS::CloudFront::OriginAccessControl and set the origin's "
                     "OriginAccessControlId to it.",
                 )
+                continue
+            unknown = [
+                v
+                for path in IDENTITY_PATHS
+                for v in resolver.values_at(origin, path)
+                if isinstance(v, Unknown)
+            ]
+            if unknown:
+                yield Violation(
+                    dist,
+                    f"cannot tell whether the origin of {dist.logical_id} for bucket "
+                    f"{bucket.logical_id} uses an Origin Access Control or Identity: "
+                    f"{unknown[0].reason}",
+                    line=unknown[0].line or line,
+                    severity=INFO,
+                )
+
+
+def _may_lack(origin: object, path: str, graph: ResourceGraph) -> bool:
+    """Whether some branch leaves an origin's identity setting out, empty or blank."""
+    values = graph.resolver.values_at(origin, path)
+    return graph.may_be_absent(origin, path) or not values or any(not v.text() for v in values)
 
 
 def _public_access_block(bucket: Resource, graph: ResourceGraph) -> Iterator[Violation]:
@@ -149,23 +175,45 @@ def _statement_problem(
         return "allows everyone except the listed principals (NotPrincipal)"
     if statement.everyone:
         return 'allows Principal "*"'
-    if not statement.matches_action("s3:GetObject"):
-        return None
+    reads = statement.matches_action("s3:GetObject")
     identities = {i.key for d in distributions for i in graph.out(d, "origin_identity")}
     for principal in statement.principals or ():
         if principal.is_service(CLOUDFRONT_SERVICE):
+            # Whatever the action (an OAC also signs PUT and DELETE), the service
+            # principal without the distribution's ARN is every distribution.
             if not _conditioned_on_distribution(statement, distributions, graph):
+                actions = "read" if reads else "use " + ", ".join(statement.actions or ("?",))
                 return (
-                    "lets cloudfront.amazonaws.com read without an AWS:SourceArn condition "
-                    "naming this distribution, so any distribution in any account can read it"
+                    f"lets cloudfront.amazonaws.com {actions} without an AWS:SourceArn "
+                    "condition naming this distribution, so any distribution in any account "
+                    "can do so"
                 )
+        elif not reads:
+            continue
         elif principal.kind in ("AWS", "CanonicalUser"):
             targets = graph.targets_of(principal.value)
-            if not targets & identities:
+            if not targets & identities and not _names_literal_oai(principal, distributions, graph):
                 return f"also lets {principal.text} read objects"
         else:
             return f"also lets {principal.text} read objects"
     return None
+
+
+def _names_literal_oai(
+    principal: Principal, distributions: list[Resource], graph: ResourceGraph
+) -> bool:
+    """Whether a principal is `...:user/CloudFront Origin Access Identity E123` for an OAI
+    that one of the distributions names by its literal id (one made outside the template)."""
+    text = principal.value.text() or ""
+    if principal.kind != "AWS" or not text.startswith(OAI_USER_ARN) or "${" in text:
+        return False
+    resolver = graph.resolver
+    ids = {
+        (v.text() or "").rsplit("/", 1)[-1]
+        for d in distributions
+        for v in resolver.values_at(d.properties, f"{ORIGINS}.{IDENTITY_PATHS[1]}")
+    }
+    return text.removeprefix(OAI_USER_ARN) in ids - {""}
 
 
 def _conditioned_on_distribution(

@@ -75,7 +75,10 @@ def server_based_resource(resource: Resource, graph: ResourceGraph) -> Iterator[
     """## What it does
     Flags resources that run on servers the user sizes, patches and pays for
     while idle: EC2 instances and fleets, Auto Scaling groups, launch
-    templates, ECS on the EC2 launch type, EKS node groups, Elastic
+    templates, ECS on the EC2 launch type (also by default: a task
+    definition without `RequiresCompatibilities`, a service with neither
+    `LaunchType` nor `CapacityProviderStrategy` in a cluster of the template
+    without a default strategy), EKS node groups, Elastic
     Beanstalk, Lightsail, Batch EC2 compute, provisioned RDS, ElastiCache,
     Redshift, EMR, OpenSearch and MSK. Their serverless forms (Aurora
     Serverless, ElastiCache Serverless, Redshift Serverless, EMR Serverless,
@@ -119,7 +122,9 @@ def _configurable(resource: Resource, graph: ResourceGraph) -> Iterator[Violatio
     elif rtype == "AWS::RDS::DBCluster":
         modes = texts("EngineMode")
         serverless_v1 = bool(modes) and all(m == "serverless" for m in modes)
-        serverless_v2 = "ServerlessV2ScalingConfiguration" in props
+        serverless_v2 = "ServerlessV2ScalingConfiguration" in props and not graph.may_be_absent(
+            props, "ServerlessV2ScalingConfiguration"
+        )
         if "DBClusterInstanceClass" in props or not (serverless_v1 or serverless_v2):
             yield Violation(
                 resource,
@@ -144,14 +149,19 @@ def _configurable(resource: Resource, graph: ResourceGraph) -> Iterator[Violatio
                     "FARGATE or FARGATE_SPOT",
                     line=value.line,
                 )
+        if graph.may_be_absent(props, "LaunchType") and graph.may_be_absent(
+            props, "CapacityProviderStrategy"
+        ):
+            yield from _default_launch_type(resource, graph)
     elif rtype == "AWS::ECS::TaskDefinition":
         compat = [v.text() for v in resolver.values_at(props, "RequiresCompatibilities[*]")]
-        if "EC2" in compat and "FARGATE" not in compat:
+        if not compat or ("EC2" in compat and "FARGATE" not in compat):
+            why = "requires" if compat else "sets no RequiresCompatibilities, so it requires"
             yield Violation(
                 resource,
-                f"{resource.logical_id} requires the EC2 launch type; set "
+                f"{resource.logical_id} {why} the EC2 launch type; set "
                 "RequiresCompatibilities to [FARGATE]",
-                line=resource.line_of("RequiresCompatibilities"),
+                line=resource.line_of("RequiresCompatibilities") if compat else resource.line,
             )
     elif rtype == "AWS::ECS::CapacityProvider":
         yield Violation(
@@ -168,3 +178,35 @@ def _configurable(resource: Resource, graph: ResourceGraph) -> Iterator[Violatio
                     f"{value.text()} instances; use Type FARGATE or FARGATE_SPOT",
                     line=value.line or resource.line_of("ComputeResources"),
                 )
+
+
+def _default_launch_type(service: Resource, graph: ResourceGraph) -> Iterator[Violation]:
+    """A service with neither LaunchType nor CapacityProviderStrategy runs on its cluster's
+    default capacity provider strategy, and without one on the EC2 launch type."""
+    resolver = graph.resolver
+    clusters = [
+        graph.resource(k)
+        for v in resolver.values_at(service.properties, "Cluster")
+        for k in graph.targets_of(v)
+        if graph.type_of(k) == "AWS::ECS::Cluster"
+    ]
+    if not clusters:
+        return  # the default cluster or one of another stack: its strategy is not here
+    for cluster in clusters:
+        defaults = resolver.values_at(
+            cluster.properties, "DefaultCapacityProviderStrategy[*].CapacityProvider"
+        )
+        for association in graph.resources("AWS::ECS::ClusterCapacityProviderAssociations"):
+            props = association.properties
+            if any(graph.refers_to(v, cluster) for v in resolver.values_at(props, "Cluster")):
+                defaults += resolver.values_at(
+                    props, "DefaultCapacityProviderStrategy[*].CapacityProvider"
+                )
+        if not defaults:
+            yield Violation(
+                service,
+                f"{service.logical_id} sets neither LaunchType nor CapacityProviderStrategy "
+                f"and cluster {cluster.logical_id} has no default capacity provider strategy, "
+                "so ECS runs it on the EC2 launch type; set LaunchType: FARGATE",
+                line=service.line,
+            )
