@@ -156,6 +156,10 @@ def test_rules_directory_works_like_the_module(tmp_path: Path):
     path = FIXTURES / "AL101" / "bad.yaml"
     by_dir = ours(matches("--append-rules", directory, "--", str(path), cwd=tmp_path))
     by_module = ours(matches("--append-rules", MODULE, "--", str(path), cwd=tmp_path))
+    by_short_name = ours(
+        matches("--append-rules", "archlint.cfnlint", "--", str(path), cwd=tmp_path)
+    )
+    assert by_short_name == by_module
     assert by_dir == by_module == archlint_expects(path, "AL101", "E9101")
 
 

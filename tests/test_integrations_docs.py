@@ -37,7 +37,7 @@ def test_every_integration_is_documented_with_a_command():
         "id: archlint",
         "archlint/archlint@",
         'checkov --framework cloudformation --external-checks-dir "$(archlint checkov-dir)"',
-        "cfn-lint --append-rules archlint.plugins.cfnlint_rules",
+        "cfn-lint --append-rules archlint.cfnlint",
         '"$(archlint cfn-lint-rules-dir)"',
         "pip install archlint && archlint",
         "docs/ci.md",
