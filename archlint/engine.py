@@ -246,9 +246,11 @@ class Checker:
         return None if problem is not None else expanded
 
     def _expand(self, template: Template) -> tuple[Template, Finding | None]:
-        """SAM templates become the CloudFormation they generate."""
-        from archlint import sam
+        """SAM templates become the CloudFormation they generate; CDK's custom resources
+        for bucket notifications become the bucket's own configuration."""
+        from archlint import cdk, sam
 
+        cdk.inline_bucket_notifications(template)
         if not sam.is_sam(template):
             return template, None
         result = sam.expand(template)

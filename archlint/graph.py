@@ -280,6 +280,13 @@ RUNS_AS: dict[str, tuple[tuple[str, ...], ...]] = {
     "AWS::AutoScaling::AutoScalingGroup": (("launch_template",), _NAMES, ("instance_role",)),
     "AWS::ECS::Service": (("task_definition",), ("task_role",)),
 }
+# What a function's role must be allowed to read its event source (see _add_event_source_grants).
+EVENT_SOURCE_READS = {
+    "AWS::DynamoDB::Table": "dynamodb:GetRecords",
+    "AWS::DynamoDB::GlobalTable": "dynamodb:GetRecords",
+    "AWS::Kinesis::Stream": "kinesis:GetRecords",
+    "AWS::SQS::Queue": "sqs:ReceiveMessage",
+}
 # Where a service hands work to its own workers.
 _WORK_QUEUES = ("AWS::SQS::Queue", "AWS::Kinesis::Stream")
 
@@ -420,6 +427,33 @@ class ResourceGraph:
                                 actions=statement.actions,
                                 line=statement.line,
                             )
+        self._add_event_source_grants()
+
+    def _add_event_source_grants(self) -> None:
+        """A wildcard grant that lets a function's role read its event source grants that source.
+
+        Lambda polls a stream or queue with the function's execution role. SAM
+        (and many templates) allow that through the `AWSLambda*ExecutionRole`
+        managed policies on `Resource: "*"`, which names no resource and so
+        makes no `grants` edge above; the source the mapping reads is what it
+        grants in practice.
+        """
+        for source, function, data in list(self.g.edges(data=True)):
+            action = EVENT_SOURCE_READS.get(self.type_of(source))
+            if data["kind"] != "event_source" or action is None:
+                continue
+            target = self.resource(source)
+            for role in self.out(self.resource(function), "execution_role"):
+                if any(t.key == source for t in self.out(role, "grants")):
+                    continue
+                for statement in self.grants(role, action, target):
+                    self.g.add_edge(
+                        role.key,
+                        source,
+                        kind="grants",
+                        actions=statement.actions,
+                        line=statement.line,
+                    )
 
     # -- questions ------------------------------------------------------------
 

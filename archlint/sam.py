@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -131,6 +132,7 @@ def _expanded_template(template: Template, output: dict) -> Template:
     resources = root.get("Resources")
     if not isinstance(resources, Map):
         return expanded
+    owners = _owners(resources, originals, sam_ids, implicit_api_owner)
     for logical_id, body in list(resources.items()):
         if not isinstance(body, Map) or not isinstance(body.get("Type"), str):
             continue
@@ -140,18 +142,149 @@ def _expanded_template(template: Template, output: dict) -> Template:
             line = original.line
             resources[logical_id] = _graft(_plain(body), original.body, original.line)
         else:
-            owner = _owner(logical_id, sam_ids, implicit_api_owner)
+            owner = owners.get(logical_id)
             source = originals.get(owner) if owner else None
             line = source.line if source else resources.line_of(logical_id)
             origin = owner if owner and owner != logical_id else None
             if source is not None:
-                resources[logical_id] = _graft(_plain(body), source.body, source.line)
+                shadow, line = _shadow(body["Type"], source)
+                resources[logical_id] = _graft(_plain(body), shadow, line)
+                _align_role_policies(resources[logical_id], source)
         final = resources[logical_id]
         assert isinstance(final, Map)
         expanded.resources[logical_id] = Resource(
             logical_id, final["Type"], final, line, logical_id, origin
         )
+    _align_operations(resources, template)
     return expanded
+
+
+def _owners(
+    resources: Map, originals: dict, sam_ids: list[str], implicit_api_owner: str | None
+) -> dict[str, str]:
+    """The SAM resource each generated resource comes from.
+
+    Most generated logical ids start with their SAM resource's; those named
+    after their content (a custom domain `ApiGatewayDomainName<hash>`, its
+    Route 53 `RecordSetGroup<hash>`) belong to the SAM resource whose
+    generated resources refer to them, or that they refer to.
+    """
+    owners: dict[str, str] = {}
+    unowned: list[str] = []
+    for logical_id in resources:
+        original = originals.get(logical_id)
+        if original is not None and not original.type.startswith(SAM_PREFIX):
+            continue
+        owner = _owner(logical_id, sam_ids, implicit_api_owner)
+        if owner:
+            owners[logical_id] = owner
+        else:
+            unowned.append(logical_id)
+    refs = {key: _referenced_ids(resources[key]) for key in [*owners, *unowned]}
+    changed = True
+    while changed and unowned:
+        changed = False
+        for logical_id in list(unowned):
+            owner = next(
+                (
+                    o
+                    for other, o in owners.items()
+                    if logical_id in refs[other] or other in refs[logical_id]
+                ),
+                None,
+            )
+            if owner is not None:
+                owners[logical_id] = owner
+                unowned.remove(logical_id)
+                changed = True
+    return owners
+
+
+_SUB_NAME = re.compile(r"\$\{([A-Za-z0-9]+)[.}]")
+
+
+def _referenced_ids(node: object) -> set[str]:
+    """Logical ids named by `Ref`, `Fn::GetAtt` and `Fn::Sub` below a node."""
+    found: set[str] = set()
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, dict):
+            for key, value in current.items():
+                if key == "Ref" and isinstance(value, str):
+                    found.add(value)
+                elif key in ("Fn::GetAtt", "Fn::Sub"):
+                    first = value[0] if isinstance(value, list) and value else value
+                    if isinstance(first, str) and key == "Fn::GetAtt":
+                        found.add(first.split(".", 1)[0])
+                    elif isinstance(first, str):
+                        found.update(_SUB_NAME.findall(first))
+                stack.append(value)
+        elif isinstance(current, list):
+            stack.extend(current)
+    return found
+
+
+# Generated resources made of one property of their SAM resource: their lines are its lines.
+_FROM_PROPERTY = {
+    "AWS::ApiGateway::DomainName": ("Domain",),
+    "AWS::ApiGateway::DomainNameV2": ("Domain",),
+    "AWS::ApiGatewayV2::DomainName": ("Domain",),
+    "AWS::Route53::RecordSetGroup": ("Domain", "Route53"),
+}
+
+
+def _shadow(resource_type: str, source: Resource) -> tuple[Map, int | None]:
+    """What the user wrote that a generated resource comes from, and its line."""
+    path = _FROM_PROPERTY.get(resource_type)
+    holder: object = source.properties
+    line = source.line
+    for key in path or ():
+        if not isinstance(holder, Map) or not isinstance(holder.get(key), Map):
+            return source.body, source.line
+        line = holder.line_of(key)
+        holder = holder[key]
+    if not path or not isinstance(holder, Map):
+        return source.body, source.line
+    shadow = Map(holder.line)
+    shadow["Properties"] = holder
+    shadow.key_lines["Properties"] = line or holder.line or 1
+    return shadow, line
+
+
+# Function events that add an operation to an API's generated OpenAPI body.
+_API_EVENTS = {"Api": ("RestApiId", "ServerlessRestApi"), "HttpApi": ("ApiId", "ServerlessHttpApi")}
+
+
+def _align_operations(resources: Map, template: Template) -> None:
+    """Give each OpenAPI operation SAM generates the line of the function event declaring it."""
+    for function in template.of_type("AWS::Serverless::Function"):
+        events = function.properties.get("Events")
+        for name, event in events.items() if isinstance(events, Map) else ():
+            kind = _API_EVENTS.get(event.get("Type")) if isinstance(event, Map) else None
+            props = event.get("Properties") if kind else None
+            if not isinstance(props, Map) or not isinstance(props.get("Method"), str):
+                continue
+            api = props.get(kind[0], {"Ref": kind[1]})
+            api_id = api.get("Ref") if isinstance(api, dict) else None
+            written = template.resources.get(api_id) if isinstance(api_id, str) else None
+            if written is not None and "DefinitionBody" in written.properties:
+                continue  # the user wrote the paths: they have their own lines
+            body = resources.get(api_id) if isinstance(api_id, str) else None
+            paths = _at(body, "Properties", "Body", "paths")
+            item = paths.get(props.get("Path")) if isinstance(paths, Map) else None
+            verb = props["Method"].lower()
+            verb = "x-amazon-apigateway-any-method" if verb == "any" else verb
+            if isinstance(item, Map) and verb in item:
+                line = events.line_of(name)
+                item[verb] = _graft(_plain(item[verb]), event, line)
+                item.key_lines[verb] = line or item.line_of(verb) or 1
+
+
+def _at(node: object, *keys: str) -> object:
+    for key in keys:
+        node = node.get(key) if isinstance(node, dict) else None
+    return node
 
 
 def _owner(logical_id: str, sam_ids: list[str], implicit_api_owner: str | None) -> str | None:
@@ -220,6 +353,33 @@ def _plain(node: object) -> object:
     return node
 
 
+_ROLE_POLICY = re.compile(r"RolePolicy(\d+)$")
+
+
+def _align_role_policies(role: object, source: Resource) -> None:
+    """Give each inline policy of a generated role the line of the `Policies` entry it comes from.
+
+    SAM names the policy made of `Policies[N]` `<Function>RolePolicyN`; managed
+    policy names in the same list become `ManagedPolicyArns`, so the role's
+    policies are not at the positions of the entries the user wrote.
+    """
+    properties = role.get("Properties") if isinstance(role, Map) else None
+    policies = properties.get("Policies") if isinstance(properties, Map) else None
+    written = source.properties.get("Policies")
+    if not isinstance(policies, Seq) or not isinstance(written, Seq):
+        return
+    for index, policy in enumerate(policies):
+        name = policy.get("PolicyName") if isinstance(policy, Map) else None
+        if not isinstance(name, str) or not name.startswith(source.logical_id):
+            continue
+        match = _ROLE_POLICY.search(name)
+        number = int(match.group(1)) if match else len(written)
+        if number < len(written):
+            line = written.line_of(number)
+            policies[index] = _graft(_plain(policy), written[number], line)
+            policies.item_lines[index] = line or policies.line_of(index) or 1
+
+
 def _graft(node: object, shadow: object, line: int | None) -> object:
     """Rebuild `node` as Map/Seq, taking lines from `shadow` where paths coincide."""
     if isinstance(node, dict):
@@ -227,9 +387,10 @@ def _graft(node: object, shadow: object, line: int | None) -> object:
         mapping = Map(own_line)
         for key, value in node.items():
             match = shadow.get(key) if isinstance(shadow, dict) else None
+            # A key SAM adds is placed where its parent key is, as Resource.line_of does.
             key_line = (
-                shadow.line_of(key) if isinstance(shadow, Map) and key in shadow else own_line
-            )
+                shadow.line_of(key) if isinstance(shadow, Map) and key in shadow else line
+            ) or own_line
             mapping[key] = _graft(value, match, key_line)
             mapping.key_lines[key] = key_line or own_line or 1
         return mapping
