@@ -3,7 +3,7 @@
 Nodes are resources (keyed by logical id). Edges carry a `kind`:
 
 * syntactic: `ref`, `getatt`, `sub`, `depends_on`, from every intrinsic;
-* semantic: one row of `SEMANTIC_EDGES` each (CloudFront origin -> bucket,
+* semantic: one row of `SEMANTIC_EDGES` (archlint/edges.py) each (CloudFront origin -> bucket,
   bucket -> notified function, queue -> consuming function, ...), so a new
   fact about AWS is a new row, not new code in a rule;
 * `grants`: role -> resource for each allowed statement of its policies,
@@ -17,236 +17,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from functools import cached_property
 
 import networkx as nx
 
+from archlint.edges import NAME_PROPERTIES, SELF, SEMANTIC_EDGES, EdgeRow
 from archlint.iam import Policy, Statement, managed_policy_statements, parse_policy
+from archlint.services import Service, derive_services, dns_records, roles_of
 from archlint.template import Resource, Template
 from archlint.values import Lit, Resolver, Text, Value, intrinsic_name, is_no_value, refs_in
-
-SELF = "."
-
-
-@dataclass(frozen=True)
-class EdgeRow:
-    """`source_type`'s property at `to` (or `frm`) names a resource: an edge of `kind`.
-
-    The edge runs from the resource found at `frm` (SELF: the resource
-    itself) to the one found at `to`; `targets` restricts what counts, so
-    that an integration URI finds the function in it and not the API.
-    `deep` collects every reference below the path, not just the value.
-    """
-
-    source_type: str
-    kind: str
-    to: str
-    frm: str = SELF
-    targets: tuple[str, ...] = ()
-    deep: bool = False
-
-
-_CB = "DistributionConfig.CacheBehaviors[*]"
-_DCB = "DistributionConfig.DefaultCacheBehavior"
-_FUNCTION = ("AWS::Lambda::Function", "AWS::Lambda::Alias", "AWS::Lambda::Version")
-_IOT = "TopicRulePayload.Actions[*]"
-_USER_POOL = ("AWS::Cognito::UserPool",)
-_FH = "AWS::KinesisFirehose::DeliveryStream"
-_S3_DEST = ("ExtendedS3DestinationConfiguration", "S3DestinationConfiguration")
-
-SEMANTIC_EDGES: tuple[EdgeRow, ...] = (
-    # CloudFront
-    EdgeRow("AWS::CloudFront::Distribution", "origin", "DistributionConfig.Origins[*].DomainName"),
-    EdgeRow(
-        "AWS::CloudFront::Distribution",
-        "origin_identity",
-        "DistributionConfig.Origins[*].S3OriginConfig.OriginAccessIdentity",
-    ),
-    EdgeRow(
-        "AWS::CloudFront::Distribution",
-        "origin_identity",
-        "DistributionConfig.Origins[*].OriginAccessControlId",
-    ),
-    EdgeRow("AWS::CloudFront::Distribution", "key_group", f"{_DCB}.TrustedKeyGroups[*]"),
-    EdgeRow("AWS::CloudFront::Distribution", "key_group", f"{_CB}.TrustedKeyGroups[*]"),
-    EdgeRow("AWS::CloudFront::Distribution", "cache_policy", f"{_DCB}.CachePolicyId"),
-    EdgeRow("AWS::CloudFront::Distribution", "cache_policy", f"{_CB}.CachePolicyId"),
-    EdgeRow("AWS::CloudFront::KeyGroup", "public_key", "KeyGroupConfig.Items[*]"),
-    # Resource policies
-    EdgeRow("AWS::S3::BucketPolicy", "policy_of", "Bucket"),
-    EdgeRow("AWS::SQS::QueuePolicy", "policy_of", "Queues[*]"),
-    EdgeRow("AWS::SNS::TopicPolicy", "policy_of", "Topics[*]"),
-    # S3 notifications
-    EdgeRow(
-        "AWS::S3::Bucket",
-        "notifies",
-        "NotificationConfiguration.LambdaConfigurations[*].Function",
-        targets=_FUNCTION,
-    ),
-    *(
-        EdgeRow("AWS::S3::Bucket", "notifies", f"NotificationConfiguration.{path}")
-        for path in ("QueueConfigurations[*].Queue", "TopicConfigurations[*].Topic")
-    ),
-    # Lambda
-    EdgeRow(
-        "AWS::Lambda::EventSourceMapping", "event_source", "FunctionName", frm="EventSourceArn"
-    ),
-    EdgeRow(
-        "AWS::Lambda::EventSourceMapping",
-        "on_failure",
-        "DestinationConfig.OnFailure.Destination",
-        frm="FunctionName",
-    ),
-    EdgeRow("AWS::Lambda::Permission", "permission_for", "FunctionName"),
-    EdgeRow("AWS::Lambda::Function", "execution_role", "Role"),
-    EdgeRow("AWS::Lambda::Function", "dead_letter", "DeadLetterConfig.TargetArn"),
-    EdgeRow("AWS::Lambda::Function", "in_subnet", "VpcConfig.SubnetIds[*]"),
-    EdgeRow("AWS::SQS::Queue", "dead_letter", "RedrivePolicy.deadLetterTargetArn"),
-    # IAM
-    EdgeRow("AWS::IAM::Policy", "attached_to", "Roles[*]"),
-    EdgeRow("AWS::IAM::ManagedPolicy", "attached_to", "Roles[*]"),
-    EdgeRow("AWS::IAM::RolePolicy", "attached_to", "RoleName"),
-    EdgeRow("AWS::IAM::Role", "managed_policy", "ManagedPolicyArns[*]"),
-    EdgeRow("AWS::IAM::InstanceProfile", "instance_role", "Roles[*]"),
-    # API Gateway
-    EdgeRow("AWS::ApiGateway::Method", "authorizer", "AuthorizerId"),
-    EdgeRow("AWS::ApiGateway::Method", "integration", "Integration.Uri", targets=_FUNCTION),
-    EdgeRow("AWS::ApiGateway::Method", "api", "RestApiId"),
-    EdgeRow("AWS::ApiGateway::Resource", "api", "RestApiId"),
-    EdgeRow("AWS::ApiGateway::Stage", "api", "RestApiId"),
-    EdgeRow("AWS::ApiGateway::Deployment", "api", "RestApiId"),
-    EdgeRow("AWS::ApiGateway::Authorizer", "api", "RestApiId"),
-    EdgeRow("AWS::ApiGateway::Authorizer", "user_pool", "ProviderARNs[*]"),
-    EdgeRow("AWS::ApiGateway::RestApi", "integration", "Body", targets=_FUNCTION, deep=True),
-    # An OpenAPI body's Cognito security schemes name their user pools.
-    EdgeRow("AWS::ApiGateway::RestApi", "user_pool", "Body", targets=_USER_POOL, deep=True),
-    EdgeRow("AWS::ApiGatewayV2::Authorizer", "api", "ApiId"),
-    EdgeRow(
-        "AWS::ApiGatewayV2::Authorizer",
-        "user_pool",
-        "JwtConfiguration.Issuer",
-        targets=_USER_POOL,
-    ),
-    EdgeRow("AWS::ApiGatewayV2::Stage", "api", "ApiId"),
-    EdgeRow("AWS::ApiGateway::BasePathMapping", "maps_to", "RestApiId", frm="DomainName"),
-    EdgeRow("AWS::ApiGatewayV2::Integration", "integration", "IntegrationUri", targets=_FUNCTION),
-    EdgeRow("AWS::ApiGatewayV2::Integration", "api", "ApiId"),
-    EdgeRow("AWS::ApiGatewayV2::Route", "authorizer", "AuthorizerId"),
-    EdgeRow("AWS::ApiGatewayV2::Route", "route_to", "Target"),
-    EdgeRow("AWS::ApiGatewayV2::Route", "api", "ApiId"),
-    EdgeRow("AWS::ApiGatewayV2::Api", "integration", "Body", targets=_FUNCTION, deep=True),
-    # DNS
-    EdgeRow("AWS::Route53::RecordSet", "alias_target", "AliasTarget.DNSName"),
-    EdgeRow("AWS::Route53::RecordSet", "alias_target", "ResourceRecords[*]"),
-    EdgeRow("AWS::Route53::RecordSetGroup", "alias_target", "RecordSets[*].AliasTarget.DNSName"),
-    EdgeRow("AWS::Route53::RecordSetGroup", "alias_target", "RecordSets[*].ResourceRecords[*]"),
-    EdgeRow("AWS::ApiGateway::BasePathMappingV2", "maps_to", "RestApiId", frm="DomainNameArn"),
-    EdgeRow("AWS::ApiGatewayV2::ApiMapping", "maps_to", "ApiId", frm="DomainName"),
-    # What runs behind a front door, and as which role (see ResourceGraph.services)
-    EdgeRow("AWS::ApiGatewayV2::Api", "integration", "Target", targets=_FUNCTION),
-    EdgeRow("AWS::ElasticLoadBalancingV2::TargetGroup", "routes_to", "Targets[*].Id"),
-    EdgeRow("AWS::ECS::Service", "targets", "LoadBalancers[*].TargetGroupArn"),
-    EdgeRow("AWS::ECS::Service", "task_definition", "TaskDefinition"),
-    EdgeRow("AWS::ECS::TaskDefinition", "task_role", "TaskRoleArn"),
-    EdgeRow("AWS::Lambda::Alias", "version_of", "FunctionName"),
-    EdgeRow("AWS::Lambda::Version", "version_of", "FunctionName"),
-    # SNS
-    EdgeRow("AWS::SNS::Subscription", "subscription", "Endpoint", frm="TopicArn"),
-    EdgeRow("AWS::SNS::Topic", "subscription", "Subscription[*].Endpoint"),
-    # Streams and pipelines
-    EdgeRow(_FH, "firehose_source", SELF, frm="KinesisStreamSourceConfiguration.KinesisStreamARN"),
-    *(
-        EdgeRow(
-            _FH,
-            "firehose_processor",
-            f"{dest}.ProcessingConfiguration.Processors[*].Parameters[*].ParameterValue",
-            targets=_FUNCTION,
-        )
-        for dest in ("ExtendedS3DestinationConfiguration", "HttpEndpointDestinationConfiguration")
-    ),
-    *(EdgeRow(_FH, "delivers_to", f"{dest}.BucketARN") for dest in _S3_DEST),
-    EdgeRow("AWS::IoT::TopicRule", "iot_action", f"{_IOT}.Kinesis.StreamName"),
-    EdgeRow("AWS::IoT::TopicRule", "iot_action", f"{_IOT}.Lambda.FunctionArn"),
-    EdgeRow("AWS::IoT::TopicRule", "iot_action", f"{_IOT}.Firehose.DeliveryStreamName"),
-    EdgeRow("AWS::IoT::TopicRule", "iot_action", f"{_IOT}.Sqs.QueueUrl"),
-    EdgeRow("AWS::IoT::TopicRule", "iot_action", f"{_IOT}.Sns.TargetArn"),
-    EdgeRow("AWS::IoT::TopicRule", "iot_action", f"{_IOT}.S3.BucketName"),
-    EdgeRow("AWS::IoT::TopicRule", "iot_action", f"{_IOT}.DynamoDBv2.PutItem.TableName"),
-    EdgeRow(
-        "AWS::Athena::WorkGroup",
-        "query_results",
-        "WorkGroupConfiguration.ResultConfiguration.OutputLocation",
-        targets=("AWS::S3::Bucket",),
-    ),
-    EdgeRow("AWS::RedshiftServerless::Workgroup", "namespace", "NamespaceName"),
-    # Load balancing and fleets
-    EdgeRow("AWS::AutoScaling::AutoScalingGroup", "targets", "TargetGroupARNs[*]"),
-    EdgeRow(
-        "AWS::AutoScaling::AutoScalingGroup", "launch_template", "LaunchTemplate.LaunchTemplateId"
-    ),
-    EdgeRow("AWS::AutoScaling::AutoScalingGroup", "in_subnet", "VPCZoneIdentifier[*]"),
-    EdgeRow("AWS::AutoScaling::ScalingPolicy", "scales", "AutoScalingGroupName"),
-    EdgeRow("AWS::AutoScaling::ScheduledAction", "scales", "AutoScalingGroupName"),
-    EdgeRow("AWS::CloudWatch::Alarm", "alarm_action", "AlarmActions[*]"),
-    EdgeRow("AWS::ElasticLoadBalancingV2::Listener", "listener", SELF, frm="LoadBalancerArn"),
-    EdgeRow(
-        "AWS::ElasticLoadBalancingV2::Listener", "forwards_to", "DefaultActions[*].TargetGroupArn"
-    ),
-    EdgeRow(
-        "AWS::ElasticLoadBalancingV2::Listener",
-        "forwards_to",
-        "DefaultActions[*].ForwardConfig.TargetGroups[*].TargetGroupArn",
-    ),
-    EdgeRow(
-        "AWS::ElasticLoadBalancingV2::ListenerRule", "forwards_to", "Actions[*].TargetGroupArn"
-    ),
-    EdgeRow(
-        "AWS::ElasticLoadBalancingV2::ListenerRule",
-        "forwards_to",
-        "Actions[*].ForwardConfig.TargetGroups[*].TargetGroupArn",
-    ),
-    EdgeRow("AWS::ElasticLoadBalancingV2::ListenerRule", "rule_of", "ListenerArn"),
-    EdgeRow("AWS::ElasticLoadBalancingV2::LoadBalancer", "security_group", "SecurityGroups[*]"),
-    EdgeRow("AWS::ElasticLoadBalancingV2::LoadBalancer", "in_subnet", "Subnets[*]"),
-    EdgeRow("AWS::ElasticLoadBalancingV2::LoadBalancer", "in_subnet", "SubnetMappings[*].SubnetId"),
-    EdgeRow("AWS::EC2::SecurityGroupIngress", "ingress_of", "GroupId"),
-    EdgeRow("AWS::EC2::Subnet", "in_vpc", "VpcId"),
-    # Data stores
-    EdgeRow("AWS::DAX::Cluster", "service_role", "IAMRoleARN"),
-    EdgeRow("AWS::DAX::Cluster", "subnet_group", "SubnetGroupName"),
-    EdgeRow("AWS::DAX::SubnetGroup", "in_subnet", "SubnetIds[*]"),
-    EdgeRow("AWS::Cognito::UserPoolClient", "client_of", "UserPoolId"),
-    EdgeRow(
-        "AWS::Cognito::IdentityPoolRoleAttachment",
-        "authenticated_role",
-        "Roles.authenticated",
-        frm="IdentityPoolId",
-    ),
-    EdgeRow(
-        "AWS::Cognito::IdentityPoolRoleAttachment",
-        "unauthenticated_role",
-        "Roles.unauthenticated",
-        frm="IdentityPoolId",
-    ),
-)
-
-# Properties that give a resource a physical name, so that a literal ARN or
-# name elsewhere (`arn:aws:s3:::${AWS::StackName}-uploads/*`) finds it.
-NAME_PROPERTIES: dict[str, str] = {
-    "AWS::S3::Bucket": "BucketName",
-    "AWS::SQS::Queue": "QueueName",
-    "AWS::SNS::Topic": "TopicName",
-    "AWS::Lambda::Function": "FunctionName",
-    "AWS::DynamoDB::Table": "TableName",
-    "AWS::DynamoDB::GlobalTable": "TableName",
-    "AWS::Kinesis::Stream": "Name",
-    "AWS::KinesisFirehose::DeliveryStream": "DeliveryStreamName",
-    "AWS::IAM::Role": "RoleName",
-    "AWS::DAX::Cluster": "ClusterName",
-    "AWS::AutoScaling::AutoScalingGroup": "AutoScalingGroupName",
-    "AWS::Athena::WorkGroup": "Name",
-}
 
 # Splits an ARN or URL into the names it may contain, keeping `${AWS::X}` whole.
 _NAME_TOKENS = re.compile(r"[:/](?![^{]*\})")
@@ -265,21 +44,6 @@ POLICY_RESOURCE_TYPES = {
     "AWS::SNS::TopicPolicy": "PolicyDocument",
 }
 
-# What a client calls a service through.
-FRONT_DOOR_TYPES = (
-    "AWS::ApiGateway::RestApi",
-    "AWS::ApiGatewayV2::Api",
-    "AWS::ElasticLoadBalancingV2::LoadBalancer",
-)
-# Which role a service's code runs as: the edges (kinds, step by step) from the
-# compute to its role. An instance names its profile by plain reference.
-_NAMES = ("ref", "getatt")
-RUNS_AS: dict[str, tuple[tuple[str, ...], ...]] = {
-    "AWS::Lambda::Function": (("execution_role",),),
-    "AWS::EC2::Instance": (_NAMES, ("instance_role",)),
-    "AWS::AutoScaling::AutoScalingGroup": (("launch_template",), _NAMES, ("instance_role",)),
-    "AWS::ECS::Service": (("task_definition",), ("task_role",)),
-}
 # What a function's role must be allowed to read its event source (see _add_event_source_grants).
 EVENT_SOURCE_READS = {
     "AWS::DynamoDB::Table": "dynamodb:GetRecords",
@@ -287,35 +51,6 @@ EVENT_SOURCE_READS = {
     "AWS::Kinesis::Stream": "kinesis:GetRecords",
     "AWS::SQS::Queue": "sqs:ReceiveMessage",
 }
-# Where a service hands work to its own workers.
-_WORK_QUEUES = ("AWS::SQS::Queue", "AWS::Kinesis::Stream")
-
-
-@dataclass(eq=False)
-class Service:
-    """A microservice: a front door and what runs and lives behind it.
-
-    `members`: the functions and targets the front door sends requests to
-    (API integrations, in the Body or in `AWS::ApiGateway::Method` /
-    `AWS::ApiGatewayV2::Integration` resources; load balancer listener ->
-    target group -> Lambda/instance targets, Auto Scaling groups, ECS
-    services), plus the functions behind no front door that consume a queue
-    or stream only this service's roles use. `roles`: what the members run
-    as. `resources`: what those roles are granted (tables, queues, topics).
-    """
-
-    front_door: Resource
-    members: list[Resource]
-    roles: list[Resource]
-    resources: list[Resource]
-
-    @property
-    def name(self) -> str:
-        return self.front_door.logical_id
-
-    def has(self, resource: Resource) -> bool:
-        """Whether a resource runs inside the service: one of its members or their roles."""
-        return any(r.key == resource.key for r in (*self.members, *self.roles))
 
 
 class ResourceGraph:
@@ -624,77 +359,23 @@ class ResourceGraph:
             nodes = following
         return any(b in (None, "", []) for node in nodes for b in _branches(node))
 
-    # -- services (microservices) ----------------------------------------------
+    # -- services (microservices): see archlint/services.py ------------------
 
     def services(self) -> list[Service]:
-        """Each API Gateway API and load balancer with what runs behind it (see `Service`)."""
+        """Each API Gateway API and load balancer with what runs behind it."""
         return self._services
-
-    def dns_records(self, resource: Resource) -> list[tuple[Resource, Resource]]:
-        """Route 53 records that resolve to a resource, each with what the record names.
-
-        That is the resource itself (an alias or CNAME to a load balancer), an
-        API Gateway custom domain mapped to it, or a CloudFront distribution
-        that has it as an origin.
-        """
-        hops = [resource, *self.into(resource, "maps_to"), *self.into(resource, "origin")]
-        return [(record, hop) for hop in hops for record in self.into(hop, "alias_target")]
-
-    def roles_of(self, member: Resource) -> list[Resource]:
-        """The IAM roles a function, instance, Auto Scaling group or ECS service runs as."""
-        current = [member]
-        for kinds in RUNS_AS.get(member.type, ()):
-            current = _unique(n for node in current for k in kinds for n in self.out(node, k))
-        return [r for r in current if r.type == "AWS::IAM::Role"] if member.type in RUNS_AS else []
 
     @cached_property
     def _services(self) -> list[Service]:
-        behind = {door.key: self._behind(door) for door in self.resources(*FRONT_DOOR_TYPES)}
-        claimed = {m.key for members in behind.values() for m in members}
-        workers = self._workers(behind, claimed)
-        services = []
-        for key, members in behind.items():
-            members = _unique([*members, *workers.get(key, ())])
-            roles = _unique(r for m in members for r in self.roles_of(m))
-            granted = _unique(t for r in roles for t in self.out(r, "grants"))
-            services.append(Service(self.resource(key), members, roles, granted))
-        return services
+        return derive_services(self)
 
-    def _behind(self, door: Resource) -> list[Resource]:
-        """The functions and targets a front door sends requests to."""
-        if door.type == "AWS::ElasticLoadBalancingV2::LoadBalancer":
-            groups = self.target_groups_of(door)
-            found = [
-                t for g in groups for t in (*self.out(g, "routes_to"), *self.into(g, "targets"))
-            ]
-        else:
-            parts = [door] + [
-                p
-                for p in self.into(door, "api")
-                if p.type in ("AWS::ApiGateway::Method", "AWS::ApiGatewayV2::Integration")
-            ]
-            found = [f for p in parts for f in self.out(p, "integration")]
-        # An alias or version stands for its function.
-        return _unique(next(iter(self.out(f, "version_of")), f) for f in found)
+    def dns_records(self, resource: Resource) -> list[tuple[Resource, Resource]]:
+        """Route 53 records that resolve to a resource, each with what the record names."""
+        return dns_records(self, resource)
 
-    def _workers(
-        self, behind: dict[str, list[Resource]], claimed: set[str]
-    ) -> dict[str, list[Resource]]:
-        """Functions behind no front door that consume a queue or stream only one service uses."""
-        users: dict[str, set[str]] = {}
-        for door, members in behind.items():
-            for role in (r for m in members for r in self.roles_of(m)):
-                for target in self.out(role, "grants"):
-                    if target.type in _WORK_QUEUES:
-                        users.setdefault(target.key, set()).add(door)
-        workers: dict[str, list[Resource]] = {}
-        for queue, doors in users.items():
-            if len(doors) == 1:
-                consumers = self.out(self.resource(queue), "event_source")
-                workers.setdefault(doors.pop(), []).extend(
-                    f for f in consumers if f.key not in claimed
-                )
-        return workers
+    def roles_of(self, member: Resource) -> list[Resource]:
+        """The IAM roles a function, instance, Auto Scaling group or ECS service runs as."""
+        return roles_of(self, member)
 
 
 # `arn:aws:lambda:us-east-1:123456789012:function:*`: every resource of a service.

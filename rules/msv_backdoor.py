@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from archlint.graph import ResourceGraph, Service
+from archlint.graph import ResourceGraph
 from archlint.iam import action_matches
 from archlint.rule import ERROR, Violation, rule
+from archlint.services import Service
 
 INVOKE_ACTIONS = ("lambda:InvokeFunction", "lambda:InvokeFunctionUrl")
 FUNCTION = "AWS::Lambda::Function"
