@@ -13,7 +13,7 @@ that the deployed bucket has.
 
 from __future__ import annotations
 
-from archlint.loader import Map, Seq
+from archlint.nodes import Map, Seq
 from archlint.template import Template
 
 BUCKET_NOTIFICATIONS = "Custom::S3BucketNotifications"

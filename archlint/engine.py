@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from archlint import builtin, nested
-from archlint.loader import Map
+from archlint.nodes import Map
 from archlint.rule import (
     ARCHITECTURES,
     ERROR,

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from archlint.loader import Map, line_of
+from archlint.nodes import Map, line_of
 from archlint.values import Lit, Resolver, Unknown, Value, intrinsic_name
 
 PRINCIPAL_KINDS = ("AWS", "Service", "Federated", "CanonicalUser")

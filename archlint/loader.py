@@ -12,16 +12,23 @@ copying them, after checking that expanding them would stay bounded.
 
 from __future__ import annotations
 
-import bisect
 import codecs
 import gc
-import json
-import json.decoder
-import json.scanner
 import re
-from dataclasses import dataclass, field
 
 import yaml
+
+from archlint.jsonload import load_json
+from archlint.nodes import (  # noqa: F401  (Map, Seq, line_of: the loader's public types)
+    MAX_DEPTH,
+    Loaded,
+    LoadProblem,
+    Map,
+    Seq,
+    TooDeep,
+    line_of,
+    too_deep,
+)
 
 try:  # libyaml is an order of magnitude faster; fall back to pure Python.
     from yaml import CSafeLoader as _YamlLoader
@@ -29,7 +36,6 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as _YamlLoader  # type: ignore[assignment]
 
 # Limits that no real template comes near and every hostile one does.
-MAX_DEPTH = 256
 MAX_EXPANDED_NODES = 2_000_000
 # CloudFormation itself takes at most 1 MB; generated estates reach a few MB.
 MAX_FILE_BYTES = 16 * 1024 * 1024
@@ -67,63 +73,6 @@ _FLOAT_TAG = "tag:yaml.org,2002:float"
 _BOOL_TAG = "tag:yaml.org,2002:bool"
 _NULL_TAG = "tag:yaml.org,2002:null"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
-
-
-class Map(dict):
-    """A mapping that knows its own line and the line of each key."""
-
-    __slots__ = ("duplicates", "key_lines", "line")
-
-    def __init__(self, line: int | None = None) -> None:
-        super().__init__()
-        self.line = line
-        self.key_lines: dict[object, int] = {}
-        # (key, value, line) of keys that appeared again: kept, not dropped,
-        # so a second definition cannot hide the first one.
-        self.duplicates: list[tuple[object, object, int]] = []
-
-    def line_of(self, key: object) -> int | None:
-        return self.key_lines.get(key, self.line)
-
-
-class Seq(list):
-    """A list that knows its own line and the line of each item."""
-
-    __slots__ = ("item_lines", "line")
-
-    def __init__(self, line: int | None = None) -> None:
-        super().__init__()
-        self.line = line
-        self.item_lines: list[int] = []
-
-    def line_of(self, index: int) -> int | None:
-        if 0 <= index < len(self.item_lines):
-            return self.item_lines[index]
-        return self.line
-
-
-def line_of(node: object, default: int | None = None) -> int | None:
-    """The line a loaded value starts on, if it is a container that knows it."""
-    return getattr(node, "line", default)
-
-
-@dataclass(frozen=True)
-class LoadProblem:
-    """Something wrong with the file itself."""
-
-    kind: str  # "syntax", "encoding", "duplicate-key", "too-large", "empty", "not-template"
-    message: str
-    line: int | None = 1
-    severity: str = "error"
-
-
-@dataclass
-class Loaded:
-    """The result of loading one file: a tree (or None) and its problems."""
-
-    root: object
-    problems: list[LoadProblem] = field(default_factory=list)
-    text: str = ""
 
 
 def decode(data: bytes) -> tuple[str | None, LoadProblem | None]:
@@ -176,7 +125,7 @@ def _load(data: bytes) -> Loaded:
     if text.lstrip()[:1] in ("{", "["):
         # Text that opens like JSON is held to JSON: a trailing comma that
         # YAML would forgive is still a broken .json file for every other tool.
-        return _load_json(text)
+        return load_json(text)
     problem = _nesting_problem(text)
     if problem is not None:
         return Loaded(None, [problem], text)
@@ -187,7 +136,7 @@ def _load(data: bytes) -> Loaded:
         line = mark.line + 1 if mark is not None else 1
         if "nesting depth" in (error.problem or ""):
             # Newer libyaml builds stop at their own depth limit (1,000).
-            return Loaded(None, [_too_deep(line)], text)
+            return Loaded(None, [too_deep(line)], text)
         reason = error.problem or str(error)
         if error.context:
             reason = f"{error.context}: {reason}"
@@ -203,7 +152,7 @@ def _load(data: bytes) -> Loaded:
         return Loaded(None, [problem], text)
     try:
         root = converter.convert(node, 0)
-    except _TooDeep as error:
+    except TooDeep as error:
         return Loaded(None, [error.problem], text)
     return Loaded(root, converter.problems, text)
 
@@ -237,13 +186,13 @@ def _nesting_problem(text: str) -> LoadProblem | None:
             if isinstance(event, yaml.CollectionStartEvent):
                 depth += 1
                 if depth > MAX_DEPTH:
-                    return _too_deep(event.start_mark.line + 1)
+                    return too_deep(event.start_mark.line + 1)
             elif isinstance(event, yaml.CollectionEndEvent):
                 depth -= 1
     except yaml.MarkedYAMLError as error:
         if "nesting depth" in (error.problem or ""):  # libyaml's own limit (newer builds)
             mark = error.problem_mark
-            return _too_deep(mark.line + 1 if mark is not None else 1)
+            return too_deep(mark.line + 1 if mark is not None else 1)
         return None  # compose reports the syntax error with its line
     except yaml.YAMLError:
         return None
@@ -316,7 +265,7 @@ class _Converter:
 
     def convert(self, node: yaml.Node, depth: int) -> object:
         if depth > MAX_DEPTH:
-            raise _TooDeep(_too_deep(node.start_mark.line + 1))
+            raise TooDeep(too_deep(node.start_mark.line + 1))
         done = self._done.get(id(node))
         if done is not None:
             return done
@@ -418,144 +367,3 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
     if isinstance(node, yaml.MappingNode):
         return [n for pair in node.value for n in pair]
     return []
-
-
-def _too_deep(line: int) -> LoadProblem:
-    return LoadProblem(
-        "too-large",
-        f"nesting deeper than {MAX_DEPTH} levels; no CloudFormation template nests like this",
-        line,
-    )
-
-
-class _TooDeep(Exception):
-    def __init__(self, problem: LoadProblem) -> None:
-        super().__init__(problem.message)
-        self.problem = problem
-
-
-def _load_json(text: str) -> Loaded:
-    """Parse JSON with line marks.
-
-    JSON is parsed by json's own scanner (C string scanning) with object and
-    array builders that record lines: several times faster than composing
-    the same text as YAML, which matters for synthesized (CDK) templates.
-    """
-    parser = _JsonParser(text)
-    try:
-        root = parser.parse()
-    except _TooDeep as error:
-        return Loaded(None, [error.problem], text)
-    except json.JSONDecodeError as error:
-        problem = LoadProblem("syntax", f"not valid JSON: {error.msg}", error.lineno)
-        return Loaded(None, [problem], text)
-    return Loaded(root, parser.problems, text)
-
-
-class _JsonParser:
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.problems: list[LoadProblem] = []
-        self._newlines = [m.start() for m in re.finditer("\n", text)]
-        self._depth = 0
-        decoder = json.JSONDecoder()
-        decoder.parse_object = self._object  # type: ignore[assignment]
-        decoder.parse_array = self._array  # type: ignore[assignment]
-        decoder.memo = {}
-        self._scan_once = json.scanner.py_make_scanner(decoder)
-
-    def line(self, index: int) -> int:
-        return bisect.bisect_left(self._newlines, index) + 1
-
-    def parse(self) -> object:
-        text = self.text
-        start = _JSON_WS.match(text, 0).end()
-        try:
-            value, end = self._scan_once(text, start)
-        except StopIteration as stop:
-            raise json.JSONDecodeError("Expecting value", text, stop.value) from None
-        end = _JSON_WS.match(text, end).end()
-        if end != len(text):
-            raise json.JSONDecodeError("Extra data", text, end)
-        return value
-
-    def _enter(self, index: int) -> None:
-        self._depth += 1
-        if self._depth > MAX_DEPTH:
-            raise _TooDeep(_too_deep(self.line(index)))
-
-    def _object(self, s_and_end, strict, scan_once, object_hook, pairs_hook, memo=None):
-        text, end = s_and_end
-        self._enter(end)
-        mapping = Map(self.line(end - 1))
-        end = _JSON_WS.match(text, end).end()
-        if text[end : end + 1] == "}":
-            self._depth -= 1
-            return mapping, end + 1
-        while True:
-            if text[end : end + 1] != '"':
-                raise json.JSONDecodeError(
-                    "Expecting property name enclosed in double quotes", text, end
-                )
-            key_line = self.line(end)
-            key, end = _scanstring(text, end + 1, strict)
-            end = _JSON_WS.match(text, end).end()
-            if text[end : end + 1] != ":":
-                raise json.JSONDecodeError("Expecting ':' delimiter", text, end)
-            end = _JSON_WS.match(text, end + 1).end()
-            try:
-                value, end = scan_once(text, end)
-            except StopIteration as stop:
-                raise json.JSONDecodeError("Expecting value", text, stop.value) from None
-            if key in mapping:
-                self.problems.append(
-                    LoadProblem(
-                        "duplicate-key",
-                        f"duplicate key '{key}' (first defined at line "
-                        f"{mapping.key_lines.get(key)}); JSON parsers keep only one of them",
-                        key_line,
-                    )
-                )
-                mapping.duplicates.append((key, value, key_line))
-            else:
-                mapping[key] = value
-                mapping.key_lines[key] = key_line
-            end = _JSON_WS.match(text, end).end()
-            nextchar = text[end : end + 1]
-            end = _JSON_WS.match(text, end + 1).end()
-            if nextchar == "}":
-                break
-            if nextchar != ",":
-                raise json.JSONDecodeError("Expecting ',' delimiter", text, end - 1)
-        self._depth -= 1
-        return mapping, end
-
-    def _array(self, s_and_end, scan_once):
-        text, end = s_and_end
-        self._enter(end)
-        seq = Seq(self.line(end - 1))
-        end = _JSON_WS.match(text, end).end()
-        if text[end : end + 1] == "]":
-            self._depth -= 1
-            return seq, end + 1
-        while True:
-            item_line = self.line(end)
-            try:
-                value, end = scan_once(text, end)
-            except StopIteration as stop:
-                raise json.JSONDecodeError("Expecting value", text, stop.value) from None
-            seq.append(value)
-            seq.item_lines.append(item_line)
-            end = _JSON_WS.match(text, end).end()
-            nextchar = text[end : end + 1]
-            end = _JSON_WS.match(text, end + 1).end()
-            if nextchar == "]":
-                break
-            if nextchar != ",":
-                raise json.JSONDecodeError("Expecting ',' delimiter", text, end - 1)
-        self._depth -= 1
-        return seq, end
-
-
-_JSON_WS = re.compile(r"[ \t\n\r]*")
-_scanstring = json.decoder.scanstring

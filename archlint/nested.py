@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from archlint.loader import LoadProblem, Map, Seq
+from archlint.nodes import LoadProblem, Map, Seq
 from archlint.template import Resource, Template
 
 NESTED_TYPES = {

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from archlint.loader import Map, Seq
+from archlint.nodes import Map, Seq
 from archlint.template import Resource, Template
 
 SAM_TRANSFORM = "AWS::Serverless-2016-10-31"

@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from archlint.loader import LoadProblem, Map, Seq, load
+from archlint.loader import load
+from archlint.nodes import LoadProblem, Map, Seq
 
 EMPTY = Map()
 

@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from archlint.loader import Map, Seq, line_of
+from archlint.nodes import Map, Seq, line_of
 from archlint.template import Template
 
 # A product of Fn::If branches inside one Fn::Sub/Fn::Join stops here: the

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from archlint.graph import ResourceGraph
-from archlint.loader import Map
+from archlint.nodes import Map
 from archlint.rules._common import origin_of as origin_note
 from archlint.template import Resource
 from archlint.values import Lit, Unknown, Value, intrinsic_name

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from archlint.graph import ResourceGraph
-from archlint.loader import Map
+from archlint.nodes import Map
 from archlint.template import Resource
 from archlint.values import Lit, Value
 
