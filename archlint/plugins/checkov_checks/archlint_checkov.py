@@ -39,7 +39,12 @@ _LOG = logging.getLogger("archlint.checkov")
 
 
 def _load_bridge() -> ModuleType:
-    """archlint's bridge module, imported normally or, without archlint, by file path."""
+    """archlint's bridge module, imported normally or, without archlint, by file path.
+
+    The other plugin has the same function on purpose: each plugin file is
+    loaded by path by its host, possibly where archlint is not importable,
+    so it cannot import a shared helper before it has found the bridge.
+    """
     try:
         from archlint.plugins import bridge
 
