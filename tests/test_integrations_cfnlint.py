@@ -125,9 +125,15 @@ def test_every_rule_has_an_id_no_builtin_rule_uses(all_rules: list[Rule]):
     all_ids = set(re.findall(r"^([EWI]\d+):", with_archlint, re.M))
     assert builtin_ids and not {i for i in builtin_ids if i[1] == "9"}
     letter = {"error": "E", "warning": "W", "info": "I"}
-    wanted = {f"{letter[r.severity]}9{r.code[2:]}" for r in all_rules}
+    order = ["error", "warning", "info"]
+    # Each rule has an id per severity its findings can have: its own and below.
+    wanted = {
+        f"{letter[severity]}9{r.code[2:]}"
+        for r in all_rules
+        for severity in order[order.index(r.severity) :]
+    }
     assert all_ids - builtin_ids == wanted
-    assert "E9102" in wanted and "W9108" in wanted
+    assert {"E9102", "W9102", "I9102", "W9108", "I9108"} <= wanted and "E9108" not in wanted
 
 
 @pytest.mark.parametrize("name", ["bad.yaml", "bad.json"])
@@ -229,3 +235,31 @@ def test_without_archlint_importable_the_command_answers(tmp_path: Path):
     env = {"PYTHONPATH": str(hidden.parent), "ARCHLINT_COMMAND": command}
     found = matches("--append-rules", directory, "--", "sam.yaml", cwd=tmp_path, env=env)
     assert {(rule, line) for rule, _, line, _ in ours(found)} == {("E9103", 12)}
+
+
+def test_a_finding_less_severe_than_its_rule_has_its_own_severity_id(tmp_path: Path):
+    # AL102 is an error rule; a ViewerProtocolPolicy from a parameter without a
+    # default is an info ("cannot tell"), and must not fail cfn-lint as an error.
+    (tmp_path / "cdn.yaml").write_text(
+        "Parameters:\n"
+        "  Policy: {Type: String}\n"
+        "Resources:\n"
+        "  Cdn:\n"
+        "    Type: AWS::CloudFront::Distribution\n"
+        "    Properties:\n"
+        "      DistributionConfig:\n"
+        "        Enabled: true\n"
+        "        Origins: [{Id: web, DomainName: example.com,"
+        " CustomOriginConfig: {OriginProtocolPolicy: https-only}}]\n"
+        "        DefaultCacheBehavior:\n"
+        "          TargetOriginId: web\n"
+        "          CachePolicyId: 658327ea-f89d-4fab-a63d-7e88639e58f6\n"
+        "          ViewerProtocolPolicy: !Ref Policy\n"
+    )
+    found = ours(
+        matches("--append-rules", MODULE, "--include-checks", "I", "--", "cdn.yaml", cwd=tmp_path)
+    )
+    assert {(rule, line) for rule, _, line, _ in found} == {("I9102", 13)}
+    # cfn-lint leaves informational rules out by default: the build stays green.
+    result = run_cfnlint("--append-rules", MODULE, "--", "cdn.yaml", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout

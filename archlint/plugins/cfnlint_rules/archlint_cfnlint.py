@@ -36,6 +36,7 @@ from cfnlint.template import Template
 
 ID_DIGIT = "9"
 SEVERITY_LETTER = {"error": "E", "warning": "W", "info": "I"}
+_SEVERITIES = ("error", "warning", "info")
 _BRIDGE_NAME = "_archlint_plugin_bridge"
 
 
@@ -101,6 +102,7 @@ class ArchlintLintRule(CloudFormationLintRule):
     """
 
     archlint: Any = None  # a bridge.RuleInfo
+    severity: str = ""  # the findings of the rule this class reports: its own severity's
 
     def match(self, cfn: Template) -> list[RuleMatch]:
         filename = cfn.filename
@@ -115,9 +117,9 @@ class ArchlintLintRule(CloudFormationLintRule):
             raise ArchlintFailed(f"archlint could not check {filename}: {result.error}")
         matches: list[RuleMatch] = []
         for finding in result.of_rule(self.archlint.code):
+            if finding.severity != self.severity:
+                continue  # reported under the id with that severity's letter
             message = finding.message
-            if finding.severity != self.archlint.severity:
-                message = f"({finding.severity}) {message}"
             if finding.resource:
                 where: list[str | int] = ["Resources", finding.resource]
             else:
@@ -144,20 +146,26 @@ def _rule_classes() -> dict[str, type[ArchlintLintRule]]:
         raise ImportError(str(error)) from error
     classes: dict[str, type[ArchlintLintRule]] = {}
     for rule in rules:
-        name = f"Archlint{rule.code}"
-        classes[name] = type(
-            name,
-            (ArchlintLintRule,),
-            {
-                "__doc__": f"archlint {rule.code} {rule.name}: {rule.title}",
-                "id": cfnlint_id(rule.code, rule.severity),
-                "shortdesc": f"archlint {rule.code} {rule.name}",
-                "description": rule.title,
-                "source_url": rule.help_uri,
-                "tags": ["archlint", rule.requirement],
-                "archlint": rule,
-            },
-        )
+        # A rule's findings can be less severe than the rule (an info "cannot
+        # decide" of an error rule): each severity gets its own id, so that
+        # cfn-lint's exit status and filters see the finding's real severity.
+        for severity in _SEVERITIES[_SEVERITIES.index(rule.severity) :]:
+            suffix = "" if severity == rule.severity else severity.capitalize()
+            name = f"Archlint{rule.code}{suffix}"
+            classes[name] = type(
+                name,
+                (ArchlintLintRule,),
+                {
+                    "__doc__": f"archlint {rule.code} {rule.name}: {rule.title}",
+                    "id": cfnlint_id(rule.code, severity),
+                    "shortdesc": f"archlint {rule.code} {rule.name}",
+                    "description": rule.title,
+                    "source_url": rule.help_uri,
+                    "tags": ["archlint", rule.requirement],
+                    "archlint": rule,
+                    "severity": severity,
+                },
+            )
     return classes
 
 
