@@ -15,6 +15,7 @@ from archlint.loader import load
 from archlint.nodes import LoadProblem, Map, Seq
 
 EMPTY = Map()
+LANGUAGE_EXTENSIONS = "AWS::LanguageExtensions"
 
 TEMPLATE_SECTIONS = (
     "AWSTemplateFormatVersion",
@@ -145,6 +146,18 @@ class Template:
             logical_id = str(logical_id)
             seen[logical_id] = seen.get(logical_id, 0) + 1
             key = logical_id if seen[logical_id] == 1 else f"{logical_id}#{seen[logical_id]}"
+            if logical_id.startswith("Fn::ForEach::") and LANGUAGE_EXTENSIONS in self.transforms:
+                # A loop that AWS::LanguageExtensions expands at deploy time.
+                self.problems.append(
+                    LoadProblem(
+                        "not-expanded",
+                        f"{logical_id} is expanded by AWS::LanguageExtensions at deploy time; "
+                        "the resources it generates are not checked",
+                        res_line,
+                        "info",
+                    )
+                )
+                continue
             if not isinstance(body, Map):
                 self.problems.append(
                     LoadProblem(

@@ -58,3 +58,24 @@ def test_other_transforms_are_an_info(tmp_path):
     result, found = findings(path)
     assert result.returncode == 0
     assert [(f["rule_id"], f["severity"]) for f in found] == [("AL006", "info")]
+
+
+def test_language_extensions_loops_are_an_info_not_a_broken_resource(tmp_path):
+    path = tmp_path / "foreach.yaml"
+    path.write_text(
+        "Transform: AWS::LanguageExtensions\n"
+        "Parameters:\n  Names: {Type: CommaDelimitedList, Default: 'a,b'}\n"
+        "Resources:\n"
+        "  Fn::ForEach::Topics:\n"
+        "    - TopicName\n"
+        "    - !Ref Names\n"
+        "    - Topic${TopicName}:\n"
+        "        Type: AWS::SNS::Topic\n"
+        "  Queue:\n    Type: AWS::SQS::Queue\n"
+    )
+    result, found = findings(path)
+    assert result.returncode == 0
+    assert {(f["rule_id"], f["severity"], f["line"]) for f in found} == {
+        ("AL006", "info", 1),
+        ("AL006", "info", 5),
+    }
