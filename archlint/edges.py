@@ -167,8 +167,20 @@ SEMANTIC_EDGES: tuple[EdgeRow, ...] = (
     EdgeRow("AWS::RedshiftServerless::Workgroup", "namespace", "NamespaceName"),
     # Load balancing and fleets
     EdgeRow("AWS::AutoScaling::AutoScalingGroup", "targets", "TargetGroupARNs[*]"),
+    # The newer attachment: TrafficSources (Type elbv2 names a target group).
+    EdgeRow(
+        "AWS::AutoScaling::AutoScalingGroup",
+        "targets",
+        "TrafficSources[*].Identifier",
+        targets=("AWS::ElasticLoadBalancingV2::TargetGroup",),
+    ),
     EdgeRow(
         "AWS::AutoScaling::AutoScalingGroup", "launch_template", "LaunchTemplate.LaunchTemplateId"
+    ),
+    EdgeRow(
+        "AWS::AutoScaling::AutoScalingGroup",
+        "launch_template",
+        "MixedInstancesPolicy.LaunchTemplate.LaunchTemplateSpecification.LaunchTemplateId",
     ),
     EdgeRow("AWS::AutoScaling::AutoScalingGroup", "in_subnet", "VPCZoneIdentifier[*]"),
     EdgeRow("AWS::AutoScaling::ScalingPolicy", "scales", "AutoScalingGroupName"),

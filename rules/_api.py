@@ -343,7 +343,7 @@ def stage_caching_problems(graph: ResourceGraph, api: Resource) -> list[Problem]
     `ResourcePath`, else `/*`; `HttpMethod` GET, else `*`) must set
     `CachingEnabled: true`, in every `Fn::If` branch.
     """
-    gets = _get_methods(graph, api)
+    gets = get_methods(graph, api)
     if not gets:
         return []
     stages = _stages(graph, api)
@@ -363,7 +363,7 @@ def stage_caching_problems(graph: ResourceGraph, api: Resource) -> list[Problem]
     return out
 
 
-def _get_methods(graph: ResourceGraph, api: Resource) -> list[tuple[str, str]]:
+def get_methods(graph: ResourceGraph, api: Resource) -> list[tuple[str, str]]:
     """(path, verb) of the API's methods that answer GET: `/posts/{id}`, GET or ANY."""
     resolver = graph.resolver
     found: list[tuple[str, str]] = []

@@ -10,7 +10,7 @@ from archlint.graph import ResourceGraph
 from archlint.rules._api import targets
 from archlint.rules._common import number
 from archlint.rules._common import origin_of as origin_note
-from archlint.rules.cloudfront_https import cache_behaviors
+from archlint.rules.cloudfront_https import cache_behaviors, with_origin_groups
 from archlint.template import Resource
 from archlint.values import Lit, Unknown, Value
 
@@ -84,11 +84,15 @@ def behaviors_serving(
 ) -> list[tuple[str, object, int | None]]:
     """(label, behavior, line) of the distribution's behaviors whose origin is `target`."""
     resolver = graph.resolver
-    ids = {
-        v.text()
-        for origin, _ in graph.items_referring(distribution, ORIGINS, "DomainName", target)
-        for v in resolver.values_at(origin, "Id")
-    }
+    ids = with_origin_groups(
+        distribution,
+        graph,
+        {
+            v.text()
+            for origin, _ in graph.items_referring(distribution, ORIGINS, "DomainName", target)
+            for v in resolver.values_at(origin, "Id")
+        },
+    )
     return [
         (label, behavior, line)
         for label, behavior, line in cache_behaviors(distribution, graph)

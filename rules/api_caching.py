@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from archlint.graph import ResourceGraph
 from archlint.rule import ERROR, INFO, Violation, rule
-from archlint.rules._api import HTTP_API, REST_API, stage_caching_problems
+from archlint.rules._api import HTTP_API, REST_API, get_methods, stage_caching_problems
 from archlint.rules._cloudfront import caching_cloudfront
 from archlint.template import Resource
 
@@ -98,14 +98,23 @@ def _uncached(api: Resource, graph: ResourceGraph, behind_cloudfront: bool) -> I
 
 
 def _serves_reads(api: Resource, graph: ResourceGraph) -> bool:
-    """A REST API (its GETs are checked method by method) or an HTTP API with a GET route."""
+    """A REST API (its GETs are checked method by method) or an HTTP API with a GET route.
+
+    An HTTP API's routes are `Route` resources, its quick-create `RouteKey` (`$default`
+    when `Target` is set without one), or the
+    `get`/`x-amazon-apigateway-any-method` operations of its OpenAPI `Body` (SAM's HttpApi).
+    """
     if api.type == REST_API:
         return True
     protocols = [v.text() for v in graph.resolver.values_at(api.properties, "ProtocolType")]
     if "WEBSOCKET" in protocols:
         return False
     keys = [v.text() or "" for v in graph.resolver.values_at(api.properties, "RouteKey")]
+    if not keys and graph.resolver.find(api.properties, "Target"):
+        keys = ["$default"]  # quick create: Target without RouteKey makes the $default route
     for route in graph.into(api, "api"):
         if route.type == "AWS::ApiGatewayV2::Route":
             keys += [v.text() or "" for v in graph.resolver.values_at(route.properties, "RouteKey")]
-    return any(k == "$default" or k.split(" ")[0].upper() in ("GET", "ANY") for k in keys)
+    if any(k == "$default" or k.split(" ")[0].upper() in ("GET", "ANY") for k in keys):
+        return True
+    return any(verb == "GET" for _, verb in get_methods(graph, api))

@@ -28,6 +28,21 @@ def cache_behaviors(
     return found
 
 
+def with_origin_groups(distribution: Resource, graph: ResourceGraph, ids: set[str]) -> set[str]:
+    """`ids` plus the Id of every origin group (failover) that has one of them as a member.
+
+    A cache behavior whose `TargetOriginId` is an origin group serves its members.
+    """
+    resolver = graph.resolver
+    found = set(ids)
+    groups = resolver.find(distribution.properties, "DistributionConfig.OriginGroups.Items[*]")
+    for group, _ in groups:
+        members = {v.text() for v in resolver.values_at(group, "Members.Items[*].OriginId")}
+        if members & ids:
+            found.update(v.text() for v in resolver.values_at(group, "Id"))
+    return found
+
+
 @rule(
     code="AL102",
     name="cloudfront-allows-http",

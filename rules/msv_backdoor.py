@@ -9,7 +9,8 @@ from archlint.iam import action_matches
 from archlint.rule import ERROR, Violation, rule
 from archlint.services import Service
 
-INVOKE_ACTIONS = ("lambda:InvokeFunction", "lambda:InvokeFunctionUrl")
+# lambda:InvokeAsync is the deprecated asynchronous API; it still invokes the function.
+INVOKE_ACTIONS = ("lambda:InvokeFunction", "lambda:InvokeFunctionUrl", "lambda:InvokeAsync")
 FUNCTION = "AWS::Lambda::Function"
 
 
@@ -26,7 +27,8 @@ def function_invokes_other_service(graph: ResourceGraph) -> Iterator[Violation]:
     """## What it does
     For every service (an API Gateway API or load balancer and the functions
     behind it), checks that no role its functions run as is granted
-    `lambda:InvokeFunction` or `lambda:InvokeFunctionUrl` on a function of
+    `lambda:InvokeFunction`, `lambda:InvokeFunctionUrl` or the deprecated
+    `lambda:InvokeAsync` on a function of
     another service: in every statement of inline, attached and well-known
     managed policies, in every `Fn::If` branch, by reference, `Fn::Sub` ARN,
     function name (parameter defaults too), `Resource: "*"` or

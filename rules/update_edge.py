@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from archlint.graph import ResourceGraph
 from archlint.rule import ERROR, INFO, Violation, rule
 from archlint.rules._common import number, origin_of
-from archlint.rules.cloudfront_https import cache_behaviors
+from archlint.rules.cloudfront_https import cache_behaviors, with_origin_groups
 from archlint.rules.update_fleet import LOAD_BALANCER, UPDATES, application_load_balancers
 from archlint.template import Resource
 from archlint.values import Lit, Ref, Unknown, Value
@@ -80,7 +80,8 @@ def load_balancer_not_behind_cloudfront(lb: Resource, graph: ResourceGraph) -> I
     distribution of the template uses it as an origin: the origin's
     `DomainName` is `!GetAtt LB.DNSName` (or the name of a Route 53 alias
     record that resolves to it) in every `Fn::If` branch, and a cache
-    behavior routes to that origin's `Id` (`TargetOriginId`). `!Ref LB`
+    behavior routes to that origin's `Id` (`TargetOriginId`), directly or
+    through an origin group (failover) that has it as a member. `!Ref LB`
     (the load balancer's ARN) is not a domain name.
 
     ## Why is this bad?
@@ -118,7 +119,8 @@ def load_balancer_not_behind_cloudfront(lb: Resource, graph: ResourceGraph) -> I
                         line=value.line,
                     )
                 )
-        ids = {v.text() for v in resolver.values_at(origin, "Id")}
+        own = {v.text() for v in resolver.values_at(origin, "Id")}
+        ids = with_origin_groups(dist, graph, own)
         routed = {
             v.text()
             for _, behavior, _ in cache_behaviors(dist, graph)
@@ -128,7 +130,7 @@ def load_balancer_not_behind_cloudfront(lb: Resource, graph: ResourceGraph) -> I
             found.append(
                 Violation(
                     dist,
-                    f"origin '{', '.join(sorted(i or '?' for i in ids))}' of {dist.logical_id} "
+                    f"origin '{', '.join(sorted(i or '?' for i in own))}' of {dist.logical_id} "
                     f"points at load balancer {name} but no cache behavior routes to it",
                     line=line,
                 )
@@ -162,7 +164,8 @@ def load_balancer_not_behind_cloudfront(lb: Resource, graph: ResourceGraph) -> I
 def update_files_not_cached(dist: Resource, graph: ResourceGraph) -> Iterator[Violation]:
     """## What it does
     For each cache behavior (default and ordered) that routes, in some
-    `Fn::If` branch, to an origin that is a load balancer, checks that it
+    `Fn::If` branch, to an origin that is a load balancer (or to an origin
+    group with such a member), checks that it
     caches. With a cache policy: not the managed `CachingDisabled`
     (`4135ea2d-...`); a custom `AWS::CloudFront::CachePolicy` must have
     `DefaultTTL` and `MaxTTL` above 0 and must not put every cookie
@@ -181,13 +184,17 @@ def update_files_not_cached(dist: Resource, graph: ResourceGraph) -> Iterator[Vi
     cookie, header or cache-busting query string, sends every download to
     the instances: the CPU and cost savings are gone.
     """
-    lb_ids = {
-        value.text()
-        for lb in graph.resources(LOAD_BALANCER)
-        for d, origin, _ in origins_to(lb, graph)
-        if d.key == dist.key
-        for value in graph.resolver.values_at(origin, "Id")
-    }
+    lb_ids = with_origin_groups(
+        dist,
+        graph,
+        {
+            value.text()
+            for lb in graph.resources(LOAD_BALANCER)
+            for d, origin, _ in origins_to(lb, graph)
+            if d.key == dist.key
+            for value in graph.resolver.values_at(origin, "Id")
+        },
+    )
     if not lb_ids:
         return
     for label, behavior, line in cache_behaviors(dist, graph):

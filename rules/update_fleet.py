@@ -62,7 +62,8 @@ def fleet_not_multi_az(graph: ResourceGraph) -> Iterator[Violation]:
     """## What it does
     Checks that an Application Load Balancer forwards (through a listener
     or a listener rule) to a target group in which an Auto Scaling group
-    registers its instances (`TargetGroupARNs`), and that both span at least
+    registers its instances (`TargetGroupARNs`, or `TrafficSources` of Type
+    `elbv2`), and that both span at least
     two Availability Zones. Zones come from each subnet's `AvailabilityZone`
     (`Subnets`, `SubnetMappings`, `VPCZoneIdentifier`) or from the group's
     `AvailabilityZones` list; `!Select [i, !GetAZs ""]` gives distinct zones

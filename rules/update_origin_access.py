@@ -71,7 +71,8 @@ def origin_reachable_around_cloudfront(lb: Resource, graph: ResourceGraph) -> It
     `::/0` are always violations, in any `Fn::If` branch or parameter
     default. Another public CIDR is a violation unless every listener
     requires a secret origin header: its default action is a
-    `fixed-response` with a 4xx status and every listener rule that
+    `fixed-response` with a 4xx status (or a `redirect`, such as HTTP to
+    HTTPS, which reaches no target) and every listener rule that
     forwards matches an `http-header` condition on a custom header (not
     `Host`, `User-Agent`, `X-Amz-Cf-Id`...). Sources that are CloudFront's
     prefix list (`SourcePrefixListId`), security groups or private ranges
@@ -187,6 +188,8 @@ def _listener_requires_secret(listener: Resource, graph: ResourceGraph) -> bool:
         return False
     for action, _ in defaults:
         types = [v.text() for v in resolver.values_at(action, "Type")]
+        if types == ["redirect"]:  # answers with a redirect: the request reaches no target
+            continue
         codes = [v.text() or "" for v in resolver.values_at(action, STATUS_CODE)]
         if types != ["fixed-response"] or not codes or not all(c.startswith("4") for c in codes):
             return False
