@@ -56,6 +56,27 @@ API_PARTS = frozenset(
         "AWS::ApiGatewayV2::Stage",
     }
 )
+# Parts that are folded into their owner, and the edge kind that names it: a
+# listener rule forwards for its listener, as a method serves for its API.
+PART_OF = {
+    **dict.fromkeys(API_PARTS, "api"),
+    "AWS::ElasticLoadBalancingV2::ListenerRule": "rule_of",
+}
+# Types that play the same part in an architecture: an HTTP API is a front
+# door like a REST API, a record set group holds record sets, an alias or a
+# version is its function. Matching is by class, reported by its first type.
+EQUIVALENT_TYPES: tuple[tuple[str, ...], ...] = (
+    ("AWS::ApiGateway::RestApi", "AWS::ApiGatewayV2::Api"),
+    ("AWS::ApiGateway::DomainName", "AWS::ApiGatewayV2::DomainName"),
+    (
+        "AWS::ApiGateway::BasePathMapping",
+        "AWS::ApiGateway::BasePathMappingV2",
+        "AWS::ApiGatewayV2::ApiMapping",
+    ),
+    ("AWS::Route53::RecordSet", "AWS::Route53::RecordSetGroup"),
+    ("AWS::Lambda::Function", "AWS::Lambda::Alias", "AWS::Lambda::Version"),
+)
+TYPE_CLASS = {t: group[0] for group in EQUIVALENT_TYPES for t in group}
 # Grants to these are housekeeping every function has, not architecture.
 HOUSEKEEPING_TYPES = frozenset({"AWS::Logs::LogGroup", "AWS::KMS::Key", "AWS::KMS::Alias"})
 # Above this many candidate nodes the exact chain search is skipped; the
@@ -126,14 +147,14 @@ class Gap:
         if self.what == "component":
             links = "; ".join(self.connections)
             return (
-                f"{self.architecture}: missing component {self.target_type} "
+                f"{self.architecture}: missing component {_shown(self.target_type)} "
                 f"(in {self.file}: {self.reference}: {links})"
             )
         if self.what == "connection":
             phrase = PHRASES.get(self.kind, self.kind)
             return (
-                f"{self.architecture}: no {self.source_type} {phrase} an {self.target_type} "
-                f"(in {self.file}: {self.reference})"
+                f"{self.architecture}: no {_shown(self.source_type)} {phrase} an "
+                f"{_shown(self.target_type)} (in {self.file}: {self.reference})"
             )
         return (
             f"{self.architecture}: {self.reference} exist but are not connected to each "
@@ -141,28 +162,42 @@ class Gap:
         )
 
 
-def _api_owner(graph: ResourceGraph) -> dict[str, str]:
-    """Parts of an API (methods, resources, stages, authorizers, routes) -> their API.
+def _shown(type_name: str) -> str:
+    """A type class as users read it: `AWS::ApiGateway::RestApi or AWS::ApiGatewayV2::Api`."""
+    for group in EQUIVALENT_TYPES:
+        if group[0] == type_name:
+            return " or ".join(group)
+    return type_name
+
+
+def _owners(graph: ResourceGraph) -> dict[str, str]:
+    """Parts (an API's methods, stages, authorizers, routes; a listener's rules) -> owner.
 
     An API written as separate Method/Authorizer resources and the same API
     written as an OpenAPI body (as SAM and many teams write it) are one
     architecture: both become the API node, with its integrations and user
-    pools as the API's own edges.
+    pools as the API's own edges. Likewise a listener that forwards through
+    rules and one that forwards by its default action.
     """
     owner: dict[str, str] = {}
     for source, target, data in graph.g.edges(data=True):
-        if data["kind"] == "api" and graph.type_of(source) in API_PARTS:
+        if PART_OF.get(graph.type_of(source)) == data["kind"]:
             owner.setdefault(source, target)
     return owner
+
+
+def type_class(resource_type: str) -> str:
+    """The type a resource counts as in an architecture (see EQUIVALENT_TYPES)."""
+    return TYPE_CLASS.get(resource_type, resource_type)
 
 
 def skeleton(graph: ResourceGraph) -> nx.DiGraph:
     """Resources joined by architectural edges, labelled by type and edge kind."""
     result = nx.DiGraph()
-    owner = _api_owner(graph)
+    owner = _owners(graph)
     for raw_source, raw_target, data in graph.g.edges(data=True):
         kind = data["kind"]
-        if kind in PLUMBING_KINDS or kind == "api":
+        if kind in PLUMBING_KINDS or kind in ("api", "rule_of"):
             continue
         source, target = owner.get(raw_source, raw_source), owner.get(raw_target, raw_target)
         if source == target:
@@ -171,7 +206,7 @@ def skeleton(graph: ResourceGraph) -> nx.DiGraph:
         if kind == "grants" and target_type in HOUSEKEEPING_TYPES:
             continue
         for node in (source, target):
-            result.add_node(node, type=graph.type_of(node))
+            result.add_node(node, type=type_class(graph.type_of(node)))
         kinds = result.edges[source, target]["kinds"] if result.has_edge(source, target) else set()
         result.add_edge(source, target, kinds=kinds | {kind})
     return result
