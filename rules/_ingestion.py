@@ -19,60 +19,34 @@ QUEUE = "AWS::SQS::Queue"
 FUNCTIONS = ("AWS::Lambda::Function", "AWS::Lambda::Alias", "AWS::Lambda::Version")
 
 
+def _next_step(
+    graph: ResourceGraph, sources: list[Resource], kind: str, types: tuple[str, ...]
+) -> list[Resource]:
+    """What the resources of one step connect to by `kind`: the next step of the pipeline."""
+    return unique([t for s in sources for t in graph.out(s, kind) if t.type in types])
+
+
 def ingestion_streams(graph: ResourceGraph) -> list[Resource]:
     """Kinesis streams that IoT topic rules feed; every stream if no rule feeds one."""
-    fed = [
-        stream
-        for topic_rule in graph.resources(TOPIC_RULE)
-        for stream in graph.out(topic_rule, "iot_action")
-        if stream.type == KINESIS
-    ]
-    return unique(fed) or list(graph.resources(KINESIS))
+    rules = list(graph.resources(TOPIC_RULE))
+    return _next_step(graph, rules, "iot_action", (KINESIS,)) or list(graph.resources(KINESIS))
 
 
 def ingestion_firehoses(graph: ResourceGraph) -> list[Resource]:
     """Delivery streams that read an ingestion stream."""
-    return unique(
-        [
-            firehose
-            for stream in ingestion_streams(graph)
-            for firehose in graph.out(stream, "firehose_source")
-            if firehose.type == FIREHOSE
-        ]
-    )
+    return _next_step(graph, ingestion_streams(graph), "firehose_source", (FIREHOSE,))
 
 
 def ingestion_buckets(graph: ResourceGraph) -> list[Resource]:
     """Buckets in the template that the ingestion delivery streams write to."""
-    return unique(
-        [
-            bucket
-            for firehose in ingestion_firehoses(graph)
-            for bucket in graph.out(firehose, "delivers_to")
-            if bucket.type == BUCKET
-        ]
-    )
+    return _next_step(graph, ingestion_firehoses(graph), "delivers_to", (BUCKET,))
 
 
 def ingestion_queues(graph: ResourceGraph) -> list[Resource]:
     """Queues that an ingestion bucket notifies."""
-    return unique(
-        [
-            queue
-            for bucket in ingestion_buckets(graph)
-            for queue in graph.out(bucket, "notifies")
-            if queue.type == QUEUE
-        ]
-    )
+    return _next_step(graph, ingestion_buckets(graph), "notifies", (QUEUE,))
 
 
 def consumers(graph: ResourceGraph) -> list[Resource]:
     """Functions that consume an ingestion queue through an event source mapping."""
-    return unique(
-        [
-            function
-            for queue in ingestion_queues(graph)
-            for function in graph.out(queue, "event_source")
-            if function.type in FUNCTIONS
-        ]
-    )
+    return _next_step(graph, ingestion_queues(graph), "event_source", FUNCTIONS)
