@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from archlint.rule import Rule
-from conftest import FIXTURES, ROOT, run_archlint
+from conftest import COUNTING_RULE, FIXTURES, ROOT, installed_tool, run_archlint
 
 MODULE = "archlint.plugins.cfnlint_rules"
 OURS = re.compile(r"^[EWI]9\d{3}$")
@@ -51,36 +51,12 @@ Resources:
           API_TOKEN: abcdefabcdefabcdef
 """
 
-COUNTING_RULE = '''\
-import os
-
-from archlint.rule import WARNING, Violation, rule
-
-
-@rule(code="AL998", name="counted-template", requirement="TEST", severity=WARNING)
-def counted(graph):
-    """## What it does
-    Counts the templates checked, for the integration tests.
-    """
-    with open(os.environ["ARCHLINT_TEST_COUNTER"], "a", encoding="utf-8") as counter:
-        counter.write(graph.template.path + "\\n")
-    yield Violation(None, "counted")
-'''
-
-
-def _tool(name: str) -> str:
-    """The console script installed next to this Python, as a user would run it."""
-    search = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
-    found = shutil.which(name, path=search)
-    assert found, f"{name} is not installed (pip install -e '.[test]')"
-    return found
-
 
 def run_cfnlint(
     *args: str, cwd: Path = ROOT, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [_tool("cfn-lint"), *args],
+        [installed_tool("cfn-lint"), *args],
         capture_output=True,
         text=True,
         cwd=cwd,

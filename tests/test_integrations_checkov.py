@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, ROOT, run_archlint
+from conftest import COUNTING_RULE, FIXTURES, ROOT, installed_tool, run_archlint
 
 CHECKS = "ARCHLINT_AL101,ARCHLINT_AL102,ARCHLINT_AL103,ARCHLINT_AL104,ARCHLINT_ERROR"
 
@@ -50,32 +50,6 @@ Resources:
       InlineCode: "def handler(event, context): pass"
 """
 
-# A user rule (loaded through `.archlint.yaml` rules-dirs) that reports on the
-# template as a whole and counts how often archlint's engine checks a template.
-COUNTING_RULE = '''\
-import os
-
-from archlint.rule import WARNING, Violation, rule
-
-
-@rule(code="AL998", name="counted-template", requirement="TEST", severity=WARNING)
-def counted(graph):
-    """## What it does
-    Counts the templates checked, for the integration tests.
-    """
-    with open(os.environ["ARCHLINT_TEST_COUNTER"], "a", encoding="utf-8") as counter:
-        counter.write(graph.template.path + "\\n")
-    yield Violation(None, "counted")
-'''
-
-
-def _tool(name: str) -> str:
-    """The console script installed next to this Python, as a user would run it."""
-    search = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
-    found = shutil.which(name, path=search)
-    assert found, f"{name} is not installed (pip install -e '.[test]')"
-    return found
-
 
 @pytest.fixture(scope="module")
 def checkov_dir() -> str:
@@ -88,7 +62,7 @@ def run_checkov(
     checkov_dir: str, *args: str, cwd: Path, env: dict[str, str] | None = None
 ) -> tuple[int, dict]:
     command = [
-        _tool("checkov"),
+        installed_tool("checkov"),
         "--framework",
         "cloudformation",
         "--external-checks-dir",

@@ -21,7 +21,7 @@ import jsonschema
 import pytest
 import yaml
 
-from conftest import FIXTURES, ROOT
+from conftest import FIXTURES, ROOT, installed_tool
 
 ACTION = ROOT / "action.yml"
 WORKFLOW = ROOT / "docs" / "examples" / "archlint-workflow.yml"
@@ -30,16 +30,9 @@ CI_DOC = ROOT / "docs" / "ci.md"
 SARIF_SCHEMA = ROOT / "tests" / "data" / "sarif-schema-2.1.0.json"
 
 
-def _tool(name: str) -> str:
-    search = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
-    found = shutil.which(name, path=search)
-    assert found, f"{name} is not installed (pip install -e '.[test]')"
-    return found
-
-
 def check_jsonschema(schema: str, path: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [_tool("check-jsonschema"), "--builtin-schema", schema, str(path)],
+        [installed_tool("check-jsonschema"), "--builtin-schema", schema, str(path)],
         capture_output=True,
         text=True,
         timeout=120,

@@ -14,12 +14,11 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import yaml
 
-from conftest import FIXTURES, ROOT
+from conftest import FIXTURES, ROOT, installed_tool
 
 SNAPSHOT_IGNORE = shutil.ignore_patterns(
     ".git",
@@ -35,13 +34,6 @@ SNAPSHOT_IGNORE = shutil.ignore_patterns(
     "dist",
     "bench-results",
 )
-
-
-def _tool(name: str) -> str:
-    search = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
-    found = shutil.which(name, path=search)
-    assert found, f"{name} is not installed (pip install -e '.[test]')"
-    return found
 
 
 def _env() -> dict[str, str]:
@@ -95,7 +87,7 @@ def test_readme_pre_commit_config_is_valid(tmp_path: Path):
     config = next(b for b in blocks if "repos:" in b and "id: archlint" in b)
     (tmp_path / ".pre-commit-config.yaml").write_text(config)
     result = subprocess.run(
-        [_tool("pre-commit"), "validate-config", ".pre-commit-config.yaml"],
+        [installed_tool("pre-commit"), "validate-config", ".pre-commit-config.yaml"],
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -122,7 +114,7 @@ def test_try_repo_fails_a_bad_template_and_passes_a_good_one(tmp_path: Path):
 
     def try_repo(*files: str) -> subprocess.Popen:
         return subprocess.Popen(
-            [_tool("pre-commit"), "try-repo", str(hooks), "archlint", "--files", *files],
+            [installed_tool("pre-commit"), "try-repo", str(hooks), "archlint", "--files", *files],
             cwd=project,
             env=_env(),
             stdout=subprocess.PIPE,
