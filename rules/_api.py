@@ -15,7 +15,7 @@ Not a rule module (the leading underscore keeps the engine from scanning it):
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 
 from archlint.graph import ResourceGraph
@@ -212,21 +212,11 @@ def _method_problems(method: Resource, graph: ResourceGraph) -> Iterator[Problem
         return
     if not (yield from _required(method, "AuthorizationType", COGNITO_USER_POOLS, "NONE", graph)):
         return
-    ids = resolver.values_at(props, "AuthorizerId")
-    if not ids:
-        yield Problem(method, method.line_of("AuthorizationType"), "it names no AuthorizerId")
-    for value in ids:
-        if isinstance(value, Unknown):
-            yield Problem(method, value.line, f"AuthorizerId: {value.reason}", decided=False)
-            continue
-        authorizers = targets(graph, value, "AWS::ApiGateway::Authorizer")
-        if not authorizers:
-            yield Problem(
-                method, value.line, f"AuthorizerId {value.text()} is no authorizer of the template"
-            )
-        for authorizer in authorizers:
-            for reason, decided in _authorizer_faults(authorizer, graph):
-                yield Problem(method, value.line, reason, decided)
+    for value, authorizer in (
+        yield from _authorizers(method, "AWS::ApiGateway::Authorizer", graph)
+    ):
+        for reason, decided in _authorizer_faults(authorizer, graph):
+            yield Problem(method, value.line, reason, decided)
 
 
 def _authorizer_faults(authorizer: Resource, graph: ResourceGraph) -> Iterator[tuple[str, bool]]:
@@ -257,28 +247,39 @@ def _route_problems(route: Resource, graph: ResourceGraph) -> Iterator[Problem]:
         return
     if not (yield from _required(route, "AuthorizationType", "JWT", "NONE", graph)):
         return
-    ids = resolver.values_at(props, "AuthorizerId")
+    for value, authorizer in (
+        yield from _authorizers(route, "AWS::ApiGatewayV2::Authorizer", graph)
+    ):
+        issuers = resolver.values_at(authorizer.properties, "JwtConfiguration.Issuer")
+        if not issuers or not all(targets(graph, v, USER_POOL) for v in issuers):
+            shown = ", ".join(v.text() or "?" for v in issuers) or "none"
+            yield Problem(
+                route,
+                value.line,
+                f"its JWT authorizer {authorizer.logical_id} has issuer {shown}, "
+                "not a Cognito user pool of the template",
+            )
+
+
+def _authorizers(
+    resource: Resource, authorizer_type: str, graph: ResourceGraph
+) -> Generator[Problem, None, list[tuple[Value, Resource]]]:
+    """(AuthorizerId value, authorizer) pairs of a method or route, after reporting
+    a missing, unknown or dangling AuthorizerId."""
+    ids = graph.resolver.values_at(resource.properties, "AuthorizerId")
     if not ids:
-        yield Problem(route, route.line_of("AuthorizationType"), "it names no AuthorizerId")
+        yield Problem(resource, resource.line_of("AuthorizationType"), "it names no AuthorizerId")
+    found: list[tuple[Value, Resource]] = []
     for value in ids:
         if isinstance(value, Unknown):
-            yield Problem(route, value.line, f"AuthorizerId: {value.reason}", decided=False)
+            yield Problem(resource, value.line, f"AuthorizerId: {value.reason}", decided=False)
             continue
-        authorizers = targets(graph, value, "AWS::ApiGatewayV2::Authorizer")
+        authorizers = targets(graph, value, authorizer_type)
         if not authorizers:
-            yield Problem(
-                route, value.line, f"AuthorizerId {value.text()} is no authorizer of the template"
-            )
-        for authorizer in authorizers:
-            issuers = resolver.values_at(authorizer.properties, "JwtConfiguration.Issuer")
-            if not issuers or not all(targets(graph, v, USER_POOL) for v in issuers):
-                shown = ", ".join(v.text() or "?" for v in issuers) or "none"
-                yield Problem(
-                    route,
-                    value.line,
-                    f"its JWT authorizer {authorizer.logical_id} has issuer {shown}, "
-                    "not a Cognito user pool of the template",
-                )
+            reason = f"AuthorizerId {value.text()} is no authorizer of the template"
+            yield Problem(resource, value.line, reason)
+        found.extend((value, authorizer) for authorizer in authorizers)
+    return found
 
 
 def _required(
