@@ -121,6 +121,8 @@ SEMANTIC_EDGES: tuple[EdgeRow, ...] = (
     EdgeRow("AWS::ApiGatewayV2::Route", "route_to", "Target"),
     EdgeRow("AWS::ApiGatewayV2::Route", "api", "ApiId"),
     EdgeRow("AWS::ApiGatewayV2::Api", "integration", "Body", targets=_FUNCTION, deep=True),
+    # An HTTP API's OpenAPI body (SAM's HttpApi Auth) names its JWT issuers' user pools.
+    EdgeRow("AWS::ApiGatewayV2::Api", "user_pool", "Body", targets=_USER_POOL, deep=True),
     # DNS
     EdgeRow("AWS::Route53::RecordSet", "alias_target", "AliasTarget.DNSName"),
     EdgeRow("AWS::Route53::RecordSet", "alias_target", "ResourceRecords[*]"),
@@ -240,7 +242,11 @@ NAME_PROPERTIES: dict[str, str] = {
     "AWS::Kinesis::Stream": "Name",
     "AWS::KinesisFirehose::DeliveryStream": "DeliveryStreamName",
     "AWS::IAM::Role": "RoleName",
+    # A role may attach a policy of the template by its literal ARN.
+    "AWS::IAM::ManagedPolicy": "ManagedPolicyName",
     "AWS::DAX::Cluster": "ClusterName",
     "AWS::AutoScaling::AutoScalingGroup": "AutoScalingGroupName",
     "AWS::Athena::WorkGroup": "Name",
+    # A record's name is what a CloudFront origin or a client resolves through it.
+    "AWS::Route53::RecordSet": "Name",
 }

@@ -16,11 +16,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from archlint import builtin, nested
-from archlint.nodes import Map
+from archlint.nodes import LoadProblem, Map
 from archlint.rule import (
     ARCHITECTURES,
     ERROR,
     SEVERITY_RANK,
+    WARNING,
     Finding,
     Rule,
     Violation,
@@ -30,6 +31,7 @@ from archlint.template import Resource, Template
 TEMPLATE_SUFFIXES = (".yaml", ".yml", ".json", ".template")
 SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".tox"}
 STDIN = "-"
+CONFORMANCE_RULE = "AL901"
 
 # A file that failed to parse is reported only if it looks like a template;
 # other broken YAML in the repository (CI configs, ...) is none of our business.
@@ -164,7 +166,7 @@ class Checker:
         if template.resources:
             findings.extend(self._transform_findings(template))
             stacks = nested.locations(template)
-            template, problem = self._expand(template)
+            template, problem, notes = self._expand(template)
             if problem is not None:
                 findings.append(problem)
             else:
@@ -172,7 +174,7 @@ class Checker:
                 template = inlined.template
                 findings.extend(
                     self._engine(builtin.NOT_CHECKED, template.path, None, note.line, note.message)
-                    for note in inlined.notes
+                    for note in [*notes, *inlined.notes]
                 )
                 findings.extend(self._run_rules(template, architectures))
         findings = self._suppress(template, findings)
@@ -242,27 +244,29 @@ class Checker:
             return None
         if not child.resources:
             return None
-        expanded, problem = self._expand(child)
+        expanded, problem, _ = self._expand(child)
         return None if problem is not None else expanded
 
-    def _expand(self, template: Template) -> tuple[Template, Finding | None]:
+    def _expand(self, template: Template) -> tuple[Template, Finding | None, list[LoadProblem]]:
         """SAM templates become the CloudFormation they generate; CDK's custom resources
-        for bucket notifications become the bucket's own configuration."""
+        for bucket notifications become the bucket's own configuration. The notes say
+        what the expansion could not follow (AL006)."""
         from archlint import cdk, sam
 
         cdk.inline_bucket_notifications(template)
         if not sam.is_sam(template):
-            return template, None
+            return template, None, []
         result = sam.expand(template)
         if result.template is None:
-            return template, self._engine(
+            failed = self._engine(
                 builtin.TRANSFORM_FAILED,
                 template.path,
                 None,
                 template.root.line_of("Transform"),
                 f"the SAM translator rejects this template: {result.error}",
             )
-        return result.template, None
+            return template, failed, []
+        return result.template, None, result.notes
 
     def _transform_findings(self, template: Template) -> Iterator[Finding]:
         from archlint.sam import SAM_TRANSFORM
@@ -283,14 +287,16 @@ class Checker:
         from archlint.graph import ResourceGraph  # networkx only for real templates
 
         graph = ResourceGraph(template, tuple(architectures))
+        findings: list[Finding] = []
         for rule in self.rules:
             if rule.check is None or not rule.applies_to(architectures):
                 continue
             if rule.resource_types:
                 for resource in template.of_type(*rule.resource_types):
-                    yield from self._call(rule, template, (resource, graph), resource)
+                    findings.extend(self._call(rule, template, (resource, graph), resource))
             else:
-                yield from self._call(rule, template, (graph,), None)
+                findings.extend(self._call(rule, template, (graph,), None))
+        yield from _without_repeated_conformance(findings)
 
     def _call(
         self, rule: Rule, template: Template, args: tuple, resource: Resource | None
@@ -327,7 +333,7 @@ class Checker:
         return Finding(
             rule.code,
             rule.name,
-            rule.requirement,
+            violation.requirement or rule.requirement,
             violation.severity or rule.severity,
             resource.file if resource is not None and resource.file else template.path,
             name,
@@ -386,6 +392,21 @@ class Checker:
         from archlint.registry import find_rule
 
         return find_rule(self.all_rules, ident)
+
+
+def _without_repeated_conformance(findings: list[Finding]) -> list[Finding]:
+    """Drop a conformance finding (AL901) about an entry whose own rule already reports it.
+
+    The entry's rule says what is wrong in more detail (AL605 names the queue
+    without a consumer); saying it twice is noise. Once that is fixed, a
+    conformance gap that remains shows on the next run.
+    """
+    judged = {
+        f.requirement
+        for f in findings
+        if f.rule_id != CONFORMANCE_RULE and f.severity in (ERROR, WARNING)
+    }
+    return [f for f in findings if f.rule_id != CONFORMANCE_RULE or f.requirement not in judged]
 
 
 def _ignore_entry(entry: object) -> tuple[str | None, str | None]:

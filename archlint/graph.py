@@ -22,7 +22,13 @@ from functools import cached_property
 import networkx as nx
 
 from archlint.edges import NAME_PROPERTIES, SELF, SEMANTIC_EDGES, EdgeRow
-from archlint.iam import Policy, Statement, managed_policy_statements, parse_policy
+from archlint.iam import (
+    Policy,
+    Statement,
+    action_matches,
+    managed_policy_statements,
+    parse_policy,
+)
 from archlint.services import Service, derive_services, dns_records, roles_of
 from archlint.template import Resource, Template
 from archlint.values import Lit, Resolver, Text, Value, intrinsic_name, is_no_value, refs_in
@@ -64,6 +70,7 @@ class ResourceGraph:
         self.g = nx.MultiDiGraph()
         for key, resource in template.resources.items():
             self.g.add_node(key, type=resource.type, resource=resource)
+        self._record_targets: dict[str, set[str]] = {}
         self._names = self._physical_names()
         self._add_syntactic_edges()
         self._add_semantic_edges()
@@ -80,7 +87,8 @@ class ResourceGraph:
                 if len(values) == 1 and isinstance(values[0], (Lit, Text)):
                     name = values[0].text()
                     if name:
-                        names.setdefault(name, key)
+                        # A DNS name is the same with or without its final dot.
+                        names.setdefault(name.rstrip(".") or name, key)
         return names
 
     def _add_syntactic_edges(self) -> None:
@@ -135,18 +143,44 @@ class ResourceGraph:
         return out
 
     def targets_of(self, value: Value) -> set[str]:
-        """Resources a value refers to: by reference, or by physical name or ARN."""
+        """Resources a value refers to: by reference, or by physical name or ARN.
+
+        A Route 53 record stands for what it resolves to as well: a CloudFront
+        origin named `origin.example.com`, or `!Ref` to that record, whose
+        alias is the load balancer, refers to the record and the load balancer.
+        """
         found = {ref.target for ref in refs_in(value)}
         text = value.text() if isinstance(value, (Lit, Text)) else None
         if text and self._names:
             for token in _NAME_TOKENS.split(text):
-                key = self._names.get(token.rstrip("*")) or self._names.get(token)
+                key = (
+                    self._names.get(token.rstrip("*"))
+                    or self._names.get(token)
+                    or self._names.get(token.rstrip("."))
+                )
                 if key is not None:
                     found.add(key)
                 host = _S3_HOST.match(token)
                 key = self._names.get(host.group("name")) if host else None
                 if key is not None and self.type_of(key) == "AWS::S3::Bucket":
                     found.add(key)
+        for key in [k for k in found if self.type_of(k) == RECORD_SET]:
+            found |= self._resolves_to(key)
+        return found
+
+    def _resolves_to(self, record: str) -> set[str]:
+        """What a Route 53 record's alias or values name (memoised; cycles resolve to nothing)."""
+        cached = self._record_targets.get(record)
+        if cached is not None:
+            return cached
+        self._record_targets[record] = set()
+        props = self.resource(record).properties
+        found: set[str] = set()
+        for path in ("AliasTarget.DNSName", "ResourceRecords[*]"):
+            for value in self.resolver.values_at(props, path):
+                found |= self.targets_of(value)
+        found.discard(record)
+        self._record_targets[record] = found
         return found
 
     def _add_grants(self) -> None:
@@ -162,7 +196,43 @@ class ResourceGraph:
                                 actions=statement.actions,
                                 line=statement.line,
                             )
+                    self._add_wildcard_grants(role, statement)
         self._add_event_source_grants()
+
+    def _add_wildcard_grants(self, role: Resource, statement: Statement) -> None:
+        """`grants_any` edges from a role to the resources a wildcard statement covers.
+
+        `dax:GetItem` on `Resource: "*"` (or on `arn:aws:dax:*:*:cache/*`, or with
+        `NotResource`) lets the role use every DAX cluster of the template, though
+        it names none. Such grants get their own edge kind, so that questions about
+        what a role names (which queues a service uses) are not flooded by them;
+        conformance counts them as grants. `Action: "*"` is left out (AL104's
+        business, and an edge to everything says nothing).
+        """
+        services = {a.split(":", 1)[0].lower() for a in statement.actions if ":" in a}
+        if statement.not_action or not services:
+            return
+        wildcards = {
+            "*" if statement.not_resource or v.text() == "*" else _wildcard_service(v)
+            for v in statement.resources
+        }
+        wildcards.discard(None)
+        if not wildcards:
+            return
+        for target in self.template.resources.values():
+            service = _service_of(target.type)
+            if service is None or target.key == role.key:
+                continue
+            if ("*" in wildcards or service in wildcards) and any(
+                action_matches(s, service) for s in services
+            ):
+                self.g.add_edge(
+                    role.key,
+                    target.key,
+                    kind="grants_any",
+                    actions=statement.actions,
+                    line=statement.line,
+                )
 
     def _add_event_source_grants(self) -> None:
         """A wildcard grant that lets a function's role read its event source grants that source.
@@ -389,6 +459,27 @@ def _wildcard_service(value: Value) -> str | None:
     text = value.text() if isinstance(value, (Lit, Text)) else None
     match = _SERVICE_WILDCARD.match(_PLACEHOLDER.sub("x", text)) if text else None
     return match.group(1) if match else None
+
+
+RECORD_SET = "AWS::Route53::RecordSet"
+# IAM service prefixes that are not the type's service name, lower-cased.
+_IAM_PREFIXES = {
+    "kinesisfirehose": "firehose",
+    "redshiftserverless": "redshift-serverless",
+    "elasticloadbalancingv2": "elasticloadbalancing",
+    "stepfunctions": "states",
+    "apigatewayv2": "apigateway",
+    "cognito": None,
+}
+
+
+def _service_of(resource_type: str) -> str | None:
+    """The IAM service prefix of a resource type (`AWS::DynamoDB::Table` -> `dynamodb`)."""
+    parts = resource_type.split("::")
+    if len(parts) != 3 or parts[0] != "AWS":
+        return None
+    name = parts[1].lower()
+    return _IAM_PREFIXES.get(name, name)
 
 
 def _unique(resources: Iterable[Resource]) -> list[Resource]:

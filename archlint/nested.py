@@ -105,10 +105,23 @@ def _merge(parent: Template, stack: Resource, child: Template) -> None:
     by_logical_id = {r.logical_id: prefix + r.key for r in child.resources.values()}
     passed = stack.properties.get("Parameters")
     values = _parameter_values(child, passed if isinstance(passed, dict) else {})
-    rewriter = _Rewriter(by_logical_id, values, prefix)
+    conditions = {str(name): prefix + str(name) for name in child.conditions}
+    rewriter = _Rewriter(by_logical_id, values, prefix, conditions)
+    # The child's conditions join the parent's under prefixed names, with the
+    # parameters the parent passes inlined, so the parent's scenarios decide them.
+    if conditions:
+        merged_conditions = parent.root.get("Conditions")
+        if not isinstance(merged_conditions, Map):
+            merged_conditions = Map(None)
+            parent.root["Conditions"] = merged_conditions
+        for name, condition in child.conditions.items():
+            merged_conditions[conditions[str(name)]] = rewriter.node(condition)
+    inherited = (*stack.inherited_conditions, *((stack.condition,) if stack.condition else ()))
     for key, resource in child.resources.items():
         body = rewriter.node(resource.body)
         assert isinstance(body, Map)
+        if isinstance(body.get("Condition"), str):
+            body["Condition"] = conditions.get(body["Condition"], body["Condition"])
         parent.resources[renamed[key]] = Resource(
             resource.logical_id,
             resource.type,
@@ -117,6 +130,7 @@ def _merge(parent: Template, stack: Resource, child: Template) -> None:
             renamed[key],
             resource.origin,
             resource.file or child.path,
+            (*inherited, *(conditions.get(c, c) for c in resource.inherited_conditions)),
         )
     outputs = child.root.get("Outputs")
     if isinstance(outputs, dict):
@@ -144,13 +158,25 @@ def _parameter_values(child: Template, passed: dict) -> dict[str, object]:
     return values
 
 
+def _named(first: list, names: dict[str, str]) -> bool:
+    """Whether a one-item list holds a name of `names` (the condition of an `Fn::If`)."""
+    return bool(first) and isinstance(first[0], str) and first[0] in names
+
+
 class _Rewriter:
     """Copies a child's node, renaming its resources and inlining its parameters."""
 
-    def __init__(self, resources: dict[str, str], parameters: dict[str, object], prefix: str):
+    def __init__(
+        self,
+        resources: dict[str, str],
+        parameters: dict[str, object],
+        prefix: str,
+        conditions: dict[str, str] | None = None,
+    ):
         self.resources = resources
         self.parameters = parameters
         self.prefix = prefix
+        self.conditions = conditions or {}
 
     def node(self, node: object) -> object:
         if isinstance(node, dict) and len(node) == 1:
@@ -167,6 +193,17 @@ class _Rewriter:
                     return self._map(node, {"Fn::GetAtt": [self.resources[target], *value[1:]]})
             if key == "Fn::Sub":
                 return self._sub(node, value)
+            if key == "Condition" and isinstance(value, str) and value in self.conditions:
+                return self._map(node, {"Condition": self.conditions[value]})
+            if (
+                key == "Fn::If"
+                and isinstance(value, list)
+                and value
+                and _named(value[0], self.conditions)
+            ):
+                return self._map(
+                    node, {"Fn::If": [self.conditions[value[0]], *map(self.node, value[1:])]}
+                )
             if key == "Fn::FindInMap" and isinstance(value, list) and value:
                 mapping_name, *rest = value
                 if isinstance(mapping_name, str):

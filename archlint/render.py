@@ -37,20 +37,12 @@ def _nodes(graph: ResourceGraph, edges: list[tuple[str, str, str]], all_edges: b
 
 
 def _missing(graph: ResourceGraph, gaps: list[Gap]) -> list[tuple[str, str, str | None, str]]:
-    """(missing node id, label, existing node it attaches to, edge kind)."""
+    """(missing node id, label, existing node it attaches to, edge kind) per conformance gap."""
     out = []
-    by_type: dict[str, str] = {}
-    for key, resource in graph.template.resources.items():
-        by_type.setdefault(resource.type, key)
     for index, gap in enumerate(gaps):
-        node = f"missing{index + 1}"
-        if gap.what == "component":
-            out.append((node, f"missing: {gap.target_type}", None, ""))
-        elif gap.what == "connection":
-            label = f"missing: {gap.source_type} {gap.kind} {gap.target_type}"
-            out.append((node, label, by_type.get(gap.source_type), gap.kind))
-        else:
-            out.append((node, f"not connected: {gap.reference}", None, ""))
+        what = gap.missing_type or gap.message.split(";")[0]
+        label = f"missing ({gap.entry}): {what}"
+        out.append((f"missing{index + 1}", label, gap.resource, gap.kind))
     return out
 
 

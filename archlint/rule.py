@@ -84,6 +84,8 @@ class Violation:
     line: int | None = None
     fix: str | None = None
     severity: str | None = None  # overrides the rule's, e.g. an `info` "cannot decide"
+    # The catalogue entry this finding is about, where a rule judges several (AL901).
+    requirement: str | None = None
 
 
 @dataclass

@@ -46,6 +46,9 @@ class Resource:
     origin: str | None = None
     # For resources of a nested stack's template, that template's path.
     file: str | None = None
+    # Conditions of the nested stack resources this one comes from: it exists
+    # only where they hold (its own `Condition` comes on top).
+    inherited_conditions: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.key:

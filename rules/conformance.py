@@ -1,4 +1,5 @@
-"""Architecture conformance: a declared architecture has every part of its reference."""
+"""Architecture conformance: a declared architecture meets each catalogue entry its reference
+realizes, in one of the ways the entry allows."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from collections.abc import Iterator
 
 from archlint import conformance
 from archlint.graph import ResourceGraph
-from archlint.rule import ARCHITECTURES, ERROR, Violation, rule
+from archlint.rule import ARCHITECTURES, ERROR, WARNING, Violation, rule
 
 
 @rule(
@@ -15,18 +16,25 @@ from archlint.rule import ARCHITECTURES, ERROR, Violation, rule
     requirement="CONFORMANCE",
     severity=ERROR,
     architectures=ARCHITECTURES,
-    fix="Add the missing resource and connection; `archlint init NAME` writes the reference "
-    "template to compare with.",
+    fix="Add what the message names (or one of the alternatives it lists); `archlint init NAME` "
+    "writes the reference template, a worked example of every entry.",
 )
 def architecture_component_missing(graph: ResourceGraph) -> Iterator[Violation]:
     """## What it does
     For each architecture the template declares (or `--architecture` names),
-    compares the template's resource graph with the graph of the reference
-    template in `reference_templates/`: every chain of connected components
-    there (for example IoT rule -> Kinesis stream -> delivery stream ->
-    bucket -> queue -> function) must appear in the template, matched by
-    resource type and connection kind, not by name. Each missing connection
-    is reported with the reference resources that show it.
+    checks each catalogue entry that the architecture's reference template
+    realizes: the resources and connections marked for that entry in
+    `reference_templates/` (for example, for ING-SQS-TO-LAMBDA, an SQS queue
+    that feeds a Lambda function through an event source mapping) must exist
+    in the template, matched by resource type and connection kind, not by
+    name, in one of the ways the entry allows (an OAI or an OAC, a REST or an
+    HTTP API, Redshift Serverless or QuickSight, ...). Parts of the reference
+    that no entry marks are never required. A missing part is reported under
+    its entry's id, on the resource to connect where there is one. A part that
+    exists only under a `Condition` is missing where the condition is false:
+    an error when the parameters' defaults leave it out, a warning when only
+    other allowed values do. An entry whose own rule already reports a
+    problem in the template is not reported again.
 
     ## Why is this bad?
     An architecture is more than its parts passing their rules one by one:
@@ -39,4 +47,11 @@ def architecture_component_missing(graph: ResourceGraph) -> Iterator[Violation]:
         if architecture not in ARCHITECTURES:
             continue
         for gap in conformance.gaps(graph, architecture):
-            yield Violation(None, gap.describe(), line=line)
+            resource = graph.resource(gap.resource) if gap.resource else None
+            yield Violation(
+                resource,
+                gap.message,
+                line=None if resource else line,
+                severity=WARNING if gap.severity == WARNING else None,
+                requirement=gap.entry,
+            )

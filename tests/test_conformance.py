@@ -14,7 +14,11 @@ def test_equivalent_types_count_as_one():
     assert type_class("AWS::ApiGatewayV2::Api") == "AWS::ApiGateway::RestApi"
     assert type_class("AWS::Route53::RecordSetGroup") == "AWS::Route53::RecordSet"
     assert type_class("AWS::Lambda::Alias") == "AWS::Lambda::Function"
-    assert type_class("AWS::DynamoDB::GlobalTable") == "AWS::DynamoDB::GlobalTable"
+    assert type_class("AWS::DynamoDB::GlobalTable") == "AWS::DynamoDB::Table"
+    assert type_class("AWS::CloudFront::CloudFrontOriginAccessIdentity") == (
+        "AWS::CloudFront::OriginAccessControl"
+    )
+    assert type_class("AWS::SQS::Queue") == "AWS::SQS::Queue"
 
 
 def test_a_listener_forwarding_by_default_action_conforms_like_one_with_rules():

@@ -43,7 +43,7 @@ def test_missing_components_are_marked_against_a_reference():
     )
     out = result.stdout.decode()
     assert result.returncode == 0
-    assert "missing: AWS::DAX::Cluster" in out and ":::missing" in out
+    assert "missing (MOB-DAX): " in out and ":::missing" in out
 
 
 def test_graph_of_a_non_template_is_a_usage_error(tmp_path):

@@ -35,10 +35,6 @@ GOOD = (
 # the `Resources:` line.
 SAM_BAD = {
     "serverless-website-bad.yaml": [
-        # No global table at all, and the thumbnail function grants nothing on
-        # the thumbnails bucket: two of the reference's chains are not there.
-        ("AL901", None, 33),
-        ("AL901", None, 33),
         # CachePolicyId: Managed-CachingDisabled on the site's default behavior.
         ("AL401", "SiteDistribution", 93),
         # AWS::Serverless::SimpleTable and AWS::DynamoDB::Table: single region.
@@ -58,7 +54,6 @@ SAM_BAD = {
     "serverless-website-bad-recursive.yaml": [("AL107", "ThumbnailFunction", 36)],
     "mobile-app-bad.yaml": [
         ("AL505", None, 35),  # no DAX cluster: the function reads the table directly
-        ("AL901", None, 35),
         ("AL504", "UserPoolClient", 56),  # GenerateSecret: true
         ("AL503", "AuthenticatedRole", 94),  # ${UserFilesBucket.Arn}/*
         ("AL506", "TodoApi", 145),  # no stage cache on the AWS::Serverless::Api
@@ -70,8 +65,6 @@ SAM_BAD = {
 # (rule_id, resource, cdk_path) of `cdk synth` output.
 CDK_BAD = {
     "website/WebsiteBadStack.template.json": [
-        ("AL901", None, None),
-        ("AL901", None, None),
         ("AL401", "SiteDistribution3FF9535D", "WebsiteBadStack/SiteDistribution/Resource"),
         ("AL403", "PostsTableC82B36F0", "WebsiteBadStack/PostsTable/Resource"),
         ("AL403", "UsersTable9725E9C8", "WebsiteBadStack/UsersTable/Resource"),
@@ -99,7 +92,6 @@ CDK_BAD = {
     # uploadBucket.grantReadWrite(thumbnailer) with the bucket's notification
     # made by CDK's Custom::S3BucketNotifications resource.
     "website/WebsiteRecursiveBadStack.template.json": [
-        ("AL901", None, None),
         (
             "AL107",
             "ThumbnailerServiceRoleDefaultPolicy9BAC8CD0",
@@ -108,7 +100,6 @@ CDK_BAD = {
     ],
     "mobile/MobileBadStack.template.json": [
         ("AL505", None, None),
-        ("AL901", None, None),
         ("AL504", "UserPoolMobileClient046093C2", "MobileBadStack/UserPool/MobileClient/Resource"),
         (
             "AL503",
