@@ -2,10 +2,11 @@
 
 `expand(template)` runs aws-sam-translator offline (no AWS calls: managed
 policy names are mapped to their ARNs locally, region and account are
-placeholders) and returns a template of plain CloudFormation resources whose
-lines and origins point back at what the user wrote: a generated
-`MyFunctionRole` is reported on `MyFunction`, at the line of the property
-that produced it where one did.
+placeholders, local artifacts and repository applications are prepared as the
+SAM CLI prepares them, see `sam_cli`) and returns a template of plain
+CloudFormation resources whose lines and origins point back at what the user
+wrote: a generated `MyFunctionRole` is reported on `MyFunction`, at the line of
+the property that produced it where one did.
 """
 
 from __future__ import annotations
@@ -13,45 +14,49 @@ from __future__ import annotations
 import logging
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
-from archlint.nodes import Map, Seq
+from archlint import sam_cli
+from archlint.nodes import LoadProblem, Map, Seq
 from archlint.template import Resource, Template
 
 SAM_TRANSFORM = "AWS::Serverless-2016-10-31"
 SAM_PREFIX = "AWS::Serverless::"
-PLACEHOLDER_S3_URI = "s3://archlint-placeholder/code.zip"
-
-# AWS managed policies that live under a path; the rest are at policy/NAME.
-_MANAGED_POLICY_PATHS = {
-    "AWSLambdaBasicExecutionRole": "service-role/",
-    "AWSLambdaVPCAccessExecutionRole": "service-role/",
-    "AWSLambdaKinesisExecutionRole": "service-role/",
-    "AWSLambdaDynamoDBExecutionRole": "service-role/",
-    "AWSLambdaSQSQueueExecutionRole": "service-role/",
-    "AWSLambdaRole": "service-role/",
-    "AWSXrayWriteOnlyAccess": "",
-}
 
 
 class _ManagedPolicies(dict):
-    """Every managed policy name maps to its ARN, without asking IAM."""
+    """AWS managed policy names map to their ARNs from archlint's data, without asking IAM.
+
+    Truthy although empty, or the translator would skip it; a name that is no
+    AWS managed policy is left to the translator (its own map, then as written).
+    """
+
+    def __bool__(self) -> bool:
+        return True
 
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, str)
+        return self.get(name) is not None  # type: ignore[arg-type]
 
     def __getitem__(self, name: str) -> str:
-        return f"arn:aws:iam::aws:policy/{_MANAGED_POLICY_PATHS.get(name, '')}{name}"
+        arn = self.get(name)
+        if arn is None:
+            raise KeyError(name)
+        return arn
 
-    def get(self, name: str, default: object = None) -> str:  # type: ignore[override]
-        return self[name]
+    def get(self, name: str, default: str | None = None) -> str | None:  # type: ignore[override]
+        from archlint.iam import managed_policy_arn
+
+        arn = managed_policy_arn(name) if isinstance(name, str) else None
+        return default if arn is None else arn
 
 
 @dataclass
 class SamResult:
     template: Template | None
     error: str | None = None
+    # What archlint could not follow in a template it expanded (AL006 infos).
+    notes: list[LoadProblem] = field(default_factory=list)
 
 
 def is_sam(template: Template) -> bool:
@@ -69,16 +74,18 @@ def expand(template: Template) -> SamResult:
     _validate_policy_templates_once()
 
     document = _plain(template.root)
-    _placeholder_code_locations(document)
+    prepared = sam_cli.prepare(document)
+    parameters = _parameter_defaults(template)
     translator = Translator(
         managed_policy_map=_ManagedPolicies(),
         sam_parser=parser.Parser(),
+        plugins=sam_cli.offline_plugins(parameters),
         boto_session=_placeholder_session(),
     )
     try:
         output = translator.translate(
             sam_template=document,
-            parameter_values=_parameter_defaults(template),
+            parameter_values=parameters,
             passthrough_metadata=True,
         )
     except InvalidDocumentException as error:
@@ -86,7 +93,8 @@ def expand(template: Template) -> SamResult:
         return SamResult(None, causes)
     except Exception as error:  # the translator's own failures are findings too
         return SamResult(None, f"{type(error).__name__}: {error}")
-    return SamResult(_expanded_template(template, output))
+    notes = [*sam_cli.restore(output, prepared, template), *sam_cli.application_notes(template)]
+    return SamResult(_expanded_template(template, output), notes=notes)
 
 
 @lru_cache(maxsize=1)
@@ -314,34 +322,6 @@ def _parameter_defaults(template: Template) -> dict:
         if isinstance(parameter, dict) and "Default" in parameter:
             values[name] = _plain(parameter["Default"])
     return values
-
-
-def _placeholder_code_locations(document: dict) -> None:
-    """Local paths (`CodeUri: ./src`) are packaged later; the translator wants S3 URIs."""
-    resources = document.get("Resources")
-    if not isinstance(resources, dict):
-        return
-    keys = {
-        "AWS::Serverless::Function": ("CodeUri", "ImageUri"),
-        "AWS::Serverless::LayerVersion": ("ContentUri",),
-        "AWS::Serverless::Api": ("DefinitionUri",),
-        "AWS::Serverless::HttpApi": ("DefinitionUri",),
-        "AWS::Serverless::StateMachine": ("DefinitionUri",),
-        "AWS::Serverless::Application": ("Location",),
-    }
-    for resource in resources.values():
-        if not isinstance(resource, dict):
-            continue
-        properties = resource.get("Properties")
-        if not isinstance(properties, dict):
-            continue
-        for key in keys.get(resource.get("Type"), ()):
-            value = properties.get(key)
-            if isinstance(value, str) and not value.startswith("s3://"):
-                if resource.get("Type") == "AWS::Serverless::Application":
-                    properties[key] = "https://s3.amazonaws.com/archlint-placeholder/app.yaml"
-                else:
-                    properties[key] = PLACEHOLDER_S3_URI
 
 
 def _plain(node: object) -> object:
