@@ -14,77 +14,86 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from archlint.data import managed_policies
 from archlint.nodes import Map, line_of
-from archlint.values import Lit, Resolver, Unknown, Value, intrinsic_name
+from archlint.values import Lit, Resolver, Text, Unknown, Value, intrinsic_name
 
 PRINCIPAL_KINDS = ("AWS", "Service", "Federated", "CanonicalUser")
 # Intrinsics that build a policy document as a JSON string.
 JSON_STRINGS = ("Fn::Sub", "Fn::Join", "Ref", "Fn::FindInMap")
 
-# What the best-known AWS managed policies grant, for roles that attach them.
-MANAGED_POLICY_GRANTS: dict[str, tuple[str, ...]] = {
-    "AdministratorAccess": ("*",),
-    "PowerUserAccess": ("*",),
-    "AmazonS3FullAccess": ("s3:*",),
-    "AmazonDynamoDBFullAccess": ("dynamodb:*",),
-    "AWSLambda_FullAccess": ("lambda:*",),
-    "AWSLambdaFullAccess": ("lambda:*",),
-    "AmazonSQSFullAccess": ("sqs:*",),
-    "AmazonSNSFullAccess": ("sns:*",),
-    "AmazonSESFullAccess": ("ses:*",),
-    "AmazonKinesisFullAccess": ("kinesis:*",),
-    "AmazonAthenaFullAccess": ("athena:*",),
-    "AmazonEC2FullAccess": ("ec2:*",),
-    "IAMFullAccess": ("iam:*",),
-    "SecretsManagerReadWrite": ("secretsmanager:*",),
-    "AmazonSESReadOnlyAccess": ("ses:Get*", "ses:List*", "ses:Describe*"),
-    "AWSLambdaBasicExecutionRole": (
-        "logs:CreateLogGroup",
-        "logs:CreateLogStream",
-        "logs:PutLogEvents",
-    ),
-    # The execution policies SAM attaches for stream, queue and VPC functions.
-    "AWSLambdaDynamoDBExecutionRole": (
-        "dynamodb:DescribeStream",
-        "dynamodb:GetRecords",
-        "dynamodb:GetShardIterator",
-        "dynamodb:ListStreams",
-        "logs:CreateLogGroup",
-        "logs:CreateLogStream",
-        "logs:PutLogEvents",
-    ),
-    "AWSLambdaKinesisExecutionRole": (
-        "kinesis:DescribeStream",
-        "kinesis:DescribeStreamSummary",
-        "kinesis:GetRecords",
-        "kinesis:GetShardIterator",
-        "kinesis:ListShards",
-        "kinesis:ListStreams",
-        "kinesis:SubscribeToShard",
-        "logs:CreateLogGroup",
-        "logs:CreateLogStream",
-        "logs:PutLogEvents",
-    ),
-    "AWSLambdaSQSQueueExecutionRole": (
-        "sqs:ReceiveMessage",
-        "sqs:DeleteMessage",
-        "sqs:GetQueueAttributes",
-        "logs:CreateLogGroup",
-        "logs:CreateLogStream",
-        "logs:PutLogEvents",
-    ),
-}
-
-
-@lru_cache(maxsize=4096)
-def _action_regex(pattern: str) -> re.Pattern[str]:
-    escaped = re.escape(pattern.lower()).replace(r"\*", ".*").replace(r"\?", ".")
-    return re.compile(escaped + r"\Z")
+# `arn:aws:iam::aws:policy/PATH/NAME` in any partition, also `${AWS::Partition}`.
+_AWS_MANAGED_ARN = re.compile(
+    r"^arn:(?:aws(?:-[a-z]+)*|\$\{AWS::Partition\}):iam::aws:policy/(?P<path>(?:[^/]*/)*)"
+    r"(?P<name>[^/]+)$"
+)
+_PART = r"(?:\$\{[^}]*\}|[^:$])*"  # an ARN part, `${AWS::AccountId}` whole
+_CUSTOMER_MANAGED_ARN = re.compile(rf"^arn:{_PART}:iam::{_PART}:policy/")
 
 
 def action_matches(pattern: str, action: str) -> bool:
-    """IAM's matching: case-insensitive, `*` and `?` wildcards."""
-    return _action_regex(pattern).match(action.lower()) is not None
+    """IAM's matching: case-insensitive, `*` any run of characters, `?` any one.
+
+    The pieces between stars are anchored at both ends and found leftmost in
+    between (an earlier match never leaves less room), each in time linear in
+    the action whatever the pattern: no regex, no backtracking.
+    """
+    segments = _glob_segments(pattern)
+    text = action.lower()
+    if len(segments) == 1:
+        return len(text) == len(segments[0]) and _fits_at(segments[0], text, 0)
+    first, last = segments[0], segments[-1]
+    end = len(text) - len(last)
+    if end < len(first) or not _fits_at(first, text, 0) or not _fits_at(last, text, end):
+        return False
+    position = len(first)
+    for segment in segments[1:-1]:
+        if segment:
+            found = _find(segment, text, position, end)
+            if found < 0:
+                return False
+            position = found + len(segment)
+    return True
+
+
+@lru_cache(maxsize=8192)
+def _glob_segments(pattern: str) -> tuple[str, ...]:
+    return tuple(pattern.lower().split("*"))
+
+
+def _fits_at(segment: str, text: str, start: int) -> bool:
+    if "?" not in segment:
+        return text.startswith(segment, start)
+    if len(text) - start < len(segment):
+        return False
+    return all(c == "?" or c == text[start + i] for i, c in enumerate(segment))
+
+
+def _find(segment: str, text: str, start: int, end: int) -> int:
+    """Where `segment` (`?` for any character) first lies wholly in text[start:end], or -1."""
+    if "?" not in segment:
+        return text.find(segment, start, end)
+    # Shift-And: bit i of `state` says segment[: i + 1] ends at the current character.
+    masks, wild = _segment_masks(segment)
+    goal = 1 << (len(segment) - 1)
+    state = 0
+    for index in range(start, end):
+        state = ((state << 1) | 1) & (masks.get(text[index], 0) | wild)
+        if state & goal:
+            return index - len(segment) + 1
+    return -1
+
+
+@lru_cache(maxsize=1024)
+def _segment_masks(segment: str) -> tuple[dict[str, int], int]:
+    masks: dict[str, int] = {}
+    wild = 0
+    for index, char in enumerate(segment):
+        if char == "?":
+            wild |= 1 << index
+        else:
+            masks[char] = masks.get(char, 0) | 1 << index
+    return masks, wild
 
 
 @dataclass(frozen=True)
@@ -121,6 +130,10 @@ class Statement:
     sid: str | None = None
     source: str = ""  # where the statement lives, e.g. "inline policy 'S3' of Role"
     unknown_actions: tuple[str, ...] = ()
+    # A statement of a managed policy attached by ARN: that ARN, and the
+    # statement's place in the policy (it has no line of its own).
+    policy_arn: Value | None = None
+    index: int | None = None
 
     @property
     def allow(self) -> bool:
@@ -139,7 +152,12 @@ class Statement:
 
     @property
     def label(self) -> str:
-        where = f"Sid '{self.sid}'" if self.sid else f"statement at line {self.line}"
+        if self.sid:
+            where = f"Sid '{self.sid}'"
+        elif self.index is not None:
+            where = f"statement {self.index + 1}"
+        else:
+            where = f"statement at line {self.line}"
         return f"{where} of {self.source}" if self.source else where
 
     @property
@@ -296,21 +314,83 @@ def _principals(resolver: Resolver, node: object) -> Iterator[Principal]:
                     yield Principal("AWS", value)
 
 
+def managed_policy_arn(name: str) -> str | None:
+    """The ARN of the AWS managed policy NAME, with its path (`arn:aws:` partition)."""
+    policy = managed_policies()["policies"].get(name)
+    return str(policy["arn"]) if policy else None
+
+
 def managed_policy_statements(arn_values: Iterable[Value], source: str) -> list[Statement]:
-    """Statements of well-known AWS managed policies attached by ARN."""
+    """The statements of the managed policies attached by these ARNs to `source` (a role).
+
+    An AWS managed policy (any partition) gives the statements of its default
+    version. Any other ARN (customer managed, a policy of the template, a value
+    known only at deploy time) gives one statement without actions whose
+    `unknown_actions` says why, and whose `policy_arn` is the value, so that a
+    rule can tell a policy of the template (judged by its own statements).
+    """
     out: list[Statement] = []
     for value in arn_values:
-        text = value.text() or ""
-        name = text.rsplit("/", 1)[-1]
-        actions = MANAGED_POLICY_GRANTS.get(name)
-        if actions and ":iam::aws:policy/" in text.replace("${AWS::Partition}", "aws"):
-            out.append(
-                Statement(
-                    "Allow",
-                    actions,
-                    (Lit("*", value.line),),
-                    line=value.line,
-                    source=f"AWS managed policy {name} of {source}",
-                )
-            )
+        text = value.text() if isinstance(value, (Lit, Text)) else None
+        match = _AWS_MANAGED_ARN.match(text) if isinstance(text, str) else None
+        if match is None:
+            out.append(_unknown_policy(value, source, _why_unknown(value, text)))
+            continue
+        name = match["name"]
+        policy = managed_policies()["policies"].get(name)
+        if "${" in name:
+            why = "the policy name is known only at deploy time"
+        elif policy is None:
+            data = managed_policies()
+            why = f"no AWS managed policy is named {name} in {data['source']}@{data['version']}"
+        elif policy["arn"].split(":policy/", 1)[1] != match["path"] + name:
+            why = f"AWS has no managed policy at this path; {name} is {policy['arn']}"
+        else:
+            out.extend(_aws_managed_statements(name, policy["statements"], value, source))
+            continue
+        out.append(_unknown_policy(value, source, why))
     return out
+
+
+def _aws_managed_statements(
+    name: str, raw_statements: list[dict], value: Value, source: str
+) -> Iterator[Statement]:
+    for index, raw in enumerate(raw_statements):
+        not_action = "NotAction" in raw
+        not_resource = "NotResource" in raw
+        resources = raw.get("NotResource" if not_resource else "Resource")
+        conditions = Map()
+        conditions.update(raw.get("Condition") or {})
+        yield Statement(
+            str(raw.get("Effect", "Allow")),
+            _as_strings(raw.get("NotAction" if not_action else "Action")),
+            tuple(Lit(r, value.line) for r in _as_strings(resources)),
+            not_action=not_action,
+            not_resource=not_resource,
+            conditions=conditions,
+            line=value.line,
+            source=f"AWS managed policy {name} of {source}",
+            policy_arn=value,
+            index=index,
+        )
+
+
+def _as_strings(node: object) -> tuple[str, ...]:
+    items = node if isinstance(node, list) else [] if node is None else [node]
+    return tuple(str(item) for item in items)
+
+
+def _unknown_policy(value: Value, source: str, why: str) -> Statement:
+    shown = value.text() if not isinstance(value, Unknown) else "given by an unresolved value"
+    where = f"managed policy {shown} of {source}"
+    return Statement(
+        "Allow", (), (), line=value.line, source=where, unknown_actions=(why,), policy_arn=value
+    )
+
+
+def _why_unknown(value: Value, text: str | None) -> str:
+    if isinstance(value, Unknown):
+        return value.reason
+    if text and _CUSTOMER_MANAGED_ARN.match(text):
+        return "it is a customer managed policy that is not in the template"
+    return f"{value.text()} is not the ARN of a managed policy archlint knows"

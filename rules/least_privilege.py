@@ -37,9 +37,25 @@ def role_grants_wildcard_actions(role: Resource, graph: ResourceGraph) -> Iterat
     read every bucket, delete every table, create users. Execution roles
     should name the few actions and resources the code really uses.
     """
+    of_template = [
+        p for p in graph.out(role, "managed_policy") if p.type == "AWS::IAM::ManagedPolicy"
+    ]
     for policy in graph.role_policies(role):
         owner = graph.resource(policy.owner) if policy.owner else role
         for statement in policy.allow_statements():
+            arn = statement.policy_arn
+            if arn is not None and statement.unknown_actions:
+                # A policy of the template is judged by its own statements.
+                if not any(graph.refers_to(arn, p) for p in of_template):
+                    shown = arn.text() if not isinstance(arn, Unknown) else "(unresolved)"
+                    yield Violation(
+                        owner,
+                        f"cannot tell what managed policy {shown} grants role "
+                        f"{role.logical_id}: {statement.unknown_actions[0]}",
+                        line=statement.line,
+                        severity=INFO,
+                    )
+                continue
             wildcard = _wildcard_actions(statement)
             everything = _on_everything(statement)
             if wildcard and everything:
@@ -68,18 +84,26 @@ def role_grants_wildcard_actions(role: Resource, graph: ResourceGraph) -> Iterat
                 )
 
 
+def _matches_everything(part: str) -> bool:
+    """`*`, `**`, `*?`, `?*`: IAM matches every (non-empty) name with it."""
+    return "*" in part and not part.strip("*?")
+
+
 def _wildcard_actions(statement: Statement) -> str | None:
     if statement.not_action:
         return "every action except " + ", ".join(statement.actions or ("none",))
     for action in statement.actions:
-        if action == "*" or (action.endswith(":*") and action.count(":") == 1):
+        service, colon, name = action.partition(":")
+        if _matches_everything(action) or (
+            colon and service and ":" not in name and _matches_everything(name)
+        ):
             return f"'{action}'"
     return None
 
 
 # `arn:aws:s3:::*`, `arn:${AWS::Partition}:dynamodb:*`, `arn:aws:sqs:*:*:*`: every
-# resource of a service, whatever the region and account.
-_EVERY_RESOURCE_ARN = re.compile(r"^arn:[^:]*:[a-z0-9-]+:(?:[^:]*:){0,2}\*$")
+# resource of a service, whatever the region and account (`**`, `*?` too).
+_EVERY_RESOURCE_ARN = re.compile(r"^arn:[^:]*:[a-z0-9-]+:(?:[^:]*:){0,2}[*?]*\*[*?]*$")
 _PLACEHOLDER = re.compile(r"\$\{[^}]*\}")
 
 
@@ -90,8 +114,8 @@ def _on_everything(statement: Statement) -> str | None:
         return f"every resource except {shown} (NotResource)"
     for value in statement.resources:
         text = value.text() if isinstance(value, (Lit, Text)) else None
-        if text == "*":
-            return 'Resource "*"'
+        if text and _matches_everything(text):
+            return f'Resource "{text}"'
         if text and _EVERY_RESOURCE_ARN.match(_PLACEHOLDER.sub("x", text)):
             return f"every resource of the service ({text})"
     return None
