@@ -362,21 +362,29 @@ class Resolver:
             return [Ref(self._resources[args], None, line)]
         parameter = self.template.parameters.get(args)
         if isinstance(parameter, Map):
-            return [self._parameter(args, parameter, line)]
+            return self._parameter(args, parameter, line)
         return [Unknown(f"Ref to {args}, which is neither a parameter nor a resource", line)]
 
-    def _parameter(self, name: str, parameter: Map, line: int | None) -> Value:
-        if "Default" not in parameter:
-            return Unknown(f"parameter {name} has no default", line)
-        default = parameter["Default"]
+    def _parameter(self, name: str, parameter: Map, line: int | None) -> list[Value]:
+        """Every value a deployment can give the parameter: its default and each allowed value."""
         ptype = parameter.get("Type", "String")
-        origin = f"default of parameter {name}"
         is_list = isinstance(ptype, str) and (
             ptype.startswith("List<") or ptype == "CommaDelimitedList"
         )
-        if is_list and isinstance(default, str):
-            default = [part.strip() for part in default.split(",")]
-        return Lit(default, line, origin)
+        out: list[Value] = []
+        if "Default" in parameter:
+            default = parameter["Default"]
+            if is_list and isinstance(default, str):
+                default = [part.strip() for part in default.split(",")]
+            out.append(Lit(default, line, f"default of parameter {name}"))
+        allowed = parameter.get("AllowedValues")
+        if isinstance(allowed, list) and not is_list:
+            chosen = {_key(v.value) for v in out}
+            for value in allowed:
+                if isinstance(value, (str, int, float, bool)) and _key(value) not in chosen:
+                    chosen.add(_key(value))
+                    out.append(Lit(value, line, f"allowed value {value!r} of parameter {name}"))
+        return out or [Unknown(f"parameter {name} has no default", line)]
 
     def _fn_getatt(self, args: object, line: int | None) -> list[Value]:
         if isinstance(args, str):
@@ -411,26 +419,42 @@ class Resolver:
         return [Lit(zones, line, "Fn::GetAZs")]
 
     def _fn_findinmap(self, args: object, line: int | None) -> list[Value]:
+        """Every entry the lookup can reach: a key known only at deploy time
+        (`!Ref AWS::Region`, a parameter without default) may be any key of its level,
+        and a parameter's allowed values reach their own rows."""
         if not isinstance(args, list) or len(args) < 3:
             return [Unknown("malformed Fn::FindInMap", line)]
+        mapping_names = [v.text() if isinstance(v, Lit) else None for v in self.values(args[0])]
+        rows: list[tuple[object, list[str]]] = [
+            (self.template.mappings.get(n), [n]) for n in mapping_names if n is not None
+        ]
+        if None in mapping_names:
+            rows.append((None, ["?"]))
+        for key in args[1:3]:
+            following: list[tuple[object, list[str]]] = []
+            names = [v.text() if isinstance(v, Lit) else None for v in self.values(key, line)]
+            for node, path in rows:
+                if not isinstance(node, dict):
+                    following.append((None, [*path, "?"]))
+                    continue
+                for name in dict.fromkeys(names):
+                    if name is None:  # known only at deploy time: any key of this level
+                        following.extend((v, [*path, str(k)]) for k, v in node.items())
+                    else:
+                        following.append((node.get(name), [*path, name]))
+            rows = following[: MAX_COMBINATIONS * 4]
         out: list[Value] = []
-        for keys in self._combinations([self.values(a, line) for a in args[:3]]):
-            names = [k.text() if isinstance(k, Lit) else None for k in keys]
-            if None in names:
-                out.append(Unknown("Fn::FindInMap with a key known only at deploy time", line))
-                continue
-            node: object = self.template.mappings
-            for name in names:
-                node = node.get(name) if isinstance(node, dict) else None
+        for node, path in rows:
             if node is None:
                 if len(args) > 3 and isinstance(args[3], dict) and "DefaultValue" in args[3]:
                     out.extend(self.values(args[3]["DefaultValue"], line))
                 else:
-                    out.append(
-                        Unknown(f"mapping entry {'/'.join(map(str, names))} not found", line)
-                    )
-            else:
-                out.extend(self.values(node, line))
+                    out.append(Unknown(f"mapping entry {'/'.join(path)} not found", line))
+                continue
+            origin = f"{path[1]}/{path[2]} of mapping {path[0]}"
+            for value in self.values(node, line):
+                found = Lit(value.value, value.line, origin) if isinstance(value, Lit) else value
+                out.append(found)
         return out
 
     def _fn_select(self, args: object, line: int | None) -> list[Value]:
@@ -560,6 +584,13 @@ def _from_json(node: object, line: int | None) -> object:
     if isinstance(node, str) and _SUB_VARIABLE.search(node):
         return {"Fn::Sub": node}
     return node
+
+
+def _key(value: object) -> str:
+    """How CloudFormation compares parameter values: as strings (`true`, `60`)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def _as_int(value: object) -> int | None:

@@ -10,6 +10,7 @@ from archlint.rules._api import api_functions, apis, tables_granted
 from archlint.template import Resource
 
 DAX_READS = ("dax:GetItem", "dax:BatchGetItem", "dax:Query", "dax:Scan")
+TABLE_READS = ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:Scan")
 CLUSTER = "AWS::DAX::Cluster"
 
 
@@ -28,12 +29,12 @@ def todo_table_not_behind_dax(graph: ResourceGraph) -> Iterator[Violation]:
     Checks that an `AWS::DAX::Cluster` exists; that the role named by its
     `IAMRoleARN` is granted DynamoDB data actions on a table of the template,
     including every table that the API's functions are granted (the todo
-    data, found from the graph); and that each Lambda function behind the API that works
-    with that data (refers to the cluster or the table, or may access the
-    table) runs in a VPC (`VpcConfig` in every `Fn::If` branch, in the
-    cluster's VPC when both are in the template) and has an execution role
-    granted DAX read actions (`dax:GetItem`, `dax:Query`, ...) on the
-    cluster.
+    data, found from the graph); and that each Lambda function behind the
+    API that reads that data (refers to the cluster or the table and may
+    read one of them) runs in a VPC (`VpcConfig` in every `Fn::If` branch,
+    in the cluster's VPC when both are in the template) and has an execution
+    role granted DAX read actions (`dax:GetItem`, `dax:Query`, ...) on the
+    cluster. A function that only writes todos needs neither.
 
     ## Why is this bad?
     A DAX cluster that is not allowed to read the todo table, or that the
@@ -120,7 +121,9 @@ def _api_function_problems(
     functions = {f.key: f for api in apis(graph) for f in api_functions(graph, api)}
     data = set(c.key for c in clusters) | {t.key for t in tables}
     relevant = [f for f in functions.values() if _uses_data(f, data, graph)]
-    for function in relevant or functions.values():
+    # A function that only writes todos needs no DAX read action (MOB-DAX).
+    readers = [f for f in relevant if _reads(f, clusters, tables, graph)]
+    for function in readers if relevant else functions.values():
         role = graph.execution_role(function)
         if role is None:
             yield Violation(
@@ -139,6 +142,19 @@ def _api_function_problems(
                 line=role.line_of("Policies"),
             )
         yield from _vpc_problems(function, clusters, graph)
+
+
+def _reads(
+    function: Resource, clusters: list[Resource], tables: list[Resource], graph: ResourceGraph
+) -> bool:
+    """Whether a function may read the todos: DynamoDB reads on a cached table, DAX reads on
+    a cluster, or a role archlint cannot see (then it is judged, and the info says why)."""
+    role = graph.execution_role(function)
+    if role is None:
+        return True
+    return any(graph.grants(role, a, t) for a in TABLE_READS for t in tables) or any(
+        graph.grants(role, a, c) for a in DAX_READS for c in clusters
+    )
 
 
 def _uses_data(function: Resource, data: set[str], graph: ResourceGraph) -> bool:

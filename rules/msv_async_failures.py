@@ -13,6 +13,9 @@ from archlint.values import Lit, Text, Unknown, Value, intrinsic_name
 
 SNS_SERVICE = "sns.amazonaws.com"
 SOURCE_ARN = "aws:SourceArn"
+# aws:SourceOwner is SNS's older name for aws:SourceAccount.
+SOURCE_ACCOUNT_KEYS = ("aws:SourceAccount", "aws:SourceOwner")
+ANY_TOPIC = "*"
 
 
 @rule(
@@ -34,8 +37,9 @@ def async_queue_unprotected(queue: Resource, graph: ResourceGraph) -> Iterator[V
     queue, checks that its `RedrivePolicy` names a dead-letter queue (in
     every `Fn::If` branch and parameter default). For each SNS subscription
     to it, checks that a queue policy lets `sns.amazonaws.com` send
-    (`sqs:SendMessage`) conditioned on `aws:SourceArn` naming that topic, and
-    that no statement lets SNS (or anyone) send without such a condition.
+    (`sqs:SendMessage`) conditioned on `aws:SourceArn` naming that topic or
+    on `aws:SourceAccount` (X-S3-QUEUE-POLICY allows either), and that no
+    statement lets SNS (or anyone) send without such a condition.
 
     ## Why is this bad?
     Without a dead-letter queue a message the consumer cannot process is
@@ -144,7 +148,8 @@ def _subscription_problems(queue: Resource, graph: ResourceGraph) -> Iterator[Vi
                 yield Violation(
                     policy_resource,
                     f"{statement.label} lets any SNS topic send to queue {queue.logical_id}: "
-                    f"no {SOURCE_ARN} condition naming the subscribed topic",
+                    f"no {SOURCE_ARN} condition naming the subscribed topic and no "
+                    "aws:SourceAccount condition",
                     line=statement.line,
                 )
     for topic, edge in subscriptions:
@@ -162,7 +167,7 @@ def _subscription_problems(queue: Resource, graph: ResourceGraph) -> Iterator[Vi
                 "message is dropped",
                 line=edge["line"],
             )
-        elif topic.key not in scoped and not unscoped:
+        elif topic.key not in scoped and ANY_TOPIC not in scoped and not unscoped:
             policy_resource = policies[0][0]
             yield Violation(
                 policy_resource,
@@ -179,7 +184,17 @@ def _from_sns(statement: Statement) -> bool:
 
 
 def _source_arn_scope(statement: Statement, graph: ResourceGraph) -> set[str] | None:
-    """Topics an `aws:SourceArn` condition limits the statement to; None if not limited."""
+    """Topics a statement is limited to: those its `aws:SourceArn` names, or every topic of
+    the template when `aws:SourceAccount` limits it to this account (X-S3-QUEUE-POLICY
+    allows either); None if not limited."""
+    accounts = [
+        op
+        for key in SOURCE_ACCOUNT_KEYS
+        for op, _ in statement.condition_entries(key)
+        if "Not" not in op and "IfExists" not in op and op != "Null"
+    ]
+    if accounts:
+        return {t.key for t in graph.resources("AWS::SNS::Topic")} | {ANY_TOPIC}
     entries = statement.condition_entries(SOURCE_ARN)
     if not entries or any("Not" in op or op == "Null" for op, _ in entries):
         return None

@@ -40,7 +40,9 @@ def s3_origin_not_cloudfront_only(bucket: Resource, graph: ResourceGraph) -> Ite
     the template, checks that the bucket can be read only through that
     distribution: the origin uses an Origin Access Control (or legacy Origin
     Access Identity) and the bucket's REST endpoint, not its website
-    endpoint; all four `PublicAccessBlockConfiguration` flags are true; no
+    endpoint; no `PublicAccessBlockConfiguration` flag can be false (an
+    omitted configuration is the AWS default, all on; a flag left out of a
+    written configuration is off); no
     public canned ACL; and the bucket policy lets only that OAI, or
     `cloudfront.amazonaws.com` conditioned on that distribution's
     `AWS:SourceArn`, read objects. Policies are judged statement by
@@ -130,29 +132,46 @@ def _may_lack(origin: object, path: str, graph: ResourceGraph) -> bool:
 
 
 def _public_access_block(bucket: Resource, graph: ResourceGraph) -> Iterator[Violation]:
+    """Any flag that can be false, in some branch or parameter value.
+
+    An omitted `PublicAccessBlockConfiguration` is the AWS default for new
+    buckets (all four on, since April 2023); a configuration that is written
+    sets every flag it leaves out to false (S3's PutPublicAccessBlock).
+    """
     props = bucket.properties
-    unset = []
-    for flag in PUBLIC_ACCESS_FLAGS:
-        values = graph.resolver.values_at(props, f"PublicAccessBlockConfiguration.{flag}")
-        if not values:
-            unset.append(flag)
-        for value in values:
-            if not (isinstance(value, Lit) and value.value in (True, "true", "True")):
-                yield Violation(
-                    bucket,
-                    f"bucket {bucket.logical_id} is a CloudFront origin but "
-                    f"PublicAccessBlockConfiguration.{flag} can be {value.text()}",
-                    line=value.line,
-                    fix="Set all four PublicAccessBlockConfiguration flags to true.",
-                )
+    configurations = graph.resolver.find(props, "PublicAccessBlockConfiguration")
+    unset = [
+        flag
+        for flag in PUBLIC_ACCESS_FLAGS
+        if configurations
+        and not graph.resolver.values_at(props, f"PublicAccessBlockConfiguration.{flag}")
+    ]
     if unset:
         yield Violation(
             bucket,
-            f"bucket {bucket.logical_id} is a CloudFront origin but does not block public "
-            f"access: {', '.join(unset)} not set to true",
+            f"bucket {bucket.logical_id} is a CloudFront origin but its "
+            f"PublicAccessBlockConfiguration leaves {', '.join(unset)} out, which turns it off",
             line=bucket.line_of("PublicAccessBlockConfiguration"),
-            fix="Set all four PublicAccessBlockConfiguration flags to true.",
+            fix="Set all four PublicAccessBlockConfiguration flags to true (or leave the "
+            "configuration out: that is the AWS default).",
         )
+    for flag in PUBLIC_ACCESS_FLAGS:
+        for value in graph.resolver.values_at(props, f"PublicAccessBlockConfiguration.{flag}"):
+            if isinstance(value, Lit) and value.value in (True, "true", "True"):
+                continue
+            yield Violation(
+                bucket,
+                f"bucket {bucket.logical_id} is a CloudFront origin but "
+                f"PublicAccessBlockConfiguration.{flag} can be {value.text()}{_origin(value)}",
+                line=value.line,
+                fix="Set all four PublicAccessBlockConfiguration flags to true (or leave the "
+                "configuration out: that is the AWS default).",
+            )
+
+
+def _origin(value: object) -> str:
+    origin = getattr(value, "origin", None)
+    return f" ({origin})" if origin else ""
 
 
 def _public_acl(bucket: Resource, graph: ResourceGraph) -> Iterator[Violation]:

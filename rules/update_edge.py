@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from archlint.graph import ResourceGraph
@@ -13,6 +14,8 @@ from archlint.template import Resource
 from archlint.values import Lit, Ref, Unknown, Value
 
 DISTRIBUTION = "AWS::CloudFront::Distribution"
+RECORD_SET = "AWS::Route53::RecordSet"
+DEFAULT_BEHAVIOR = "the default cache behavior"
 CACHE_POLICY = "AWS::CloudFront::CachePolicy"
 ORIGINS = "DistributionConfig.Origins[*]"
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
@@ -110,7 +113,9 @@ def load_balancer_not_behind_cloudfront(lb: Resource, graph: ResourceGraph) -> I
                         line=value.line,
                     )
                 )
-            elif not (isinstance(value, Ref) and value.attribute == "DNSName"):
+            elif not (isinstance(value, Ref) and value.attribute == "DNSName") and not any(
+                graph.type_of(k) == RECORD_SET for k in graph.targets_of(value)
+            ):  # a Route 53 record that aliases the load balancer names it too
                 found.append(
                     Violation(
                         dist,
@@ -163,10 +168,13 @@ def load_balancer_not_behind_cloudfront(lb: Resource, graph: ResourceGraph) -> I
 )
 def update_files_not_cached(dist: Resource, graph: ResourceGraph) -> Iterator[Violation]:
     """## What it does
-    For each cache behavior (default and ordered) that routes, in some
-    `Fn::If` branch, to an origin that is a load balancer (or to an origin
-    group with such a member), checks that it
-    caches. With a cache policy: not the managed `CachingDisabled`
+    For the cache behaviors that serve the update files from the load
+    balancer (an origin that is the load balancer, or an origin group with
+    it as a member, in some `Fn::If` branch): the ordered behaviors whose
+    path pattern names them (`/updates/*`, `/downloads/*`, `*.msi`,
+    `*.zip`, ...), or the default behavior where no ordered behavior does,
+    checks that they cache; other behaviors (dynamic traffic) may disable
+    caching. With a cache policy: not the managed `CachingDisabled`
     (`4135ea2d-...`); a custom `AWS::CloudFront::CachePolicy` must have
     `DefaultTTL` and `MaxTTL` above 0 and must not put every cookie
     (`CookieBehavior: all`) or every query string (`QueryStringBehavior:
@@ -197,10 +205,7 @@ def update_files_not_cached(dist: Resource, graph: ResourceGraph) -> Iterator[Vi
     )
     if not lb_ids:
         return
-    for label, behavior, line in cache_behaviors(dist, graph):
-        targets = {v.text() for v in graph.resolver.values_at(behavior, "TargetOriginId")}
-        if not targets & lb_ids:
-            continue
+    for label, behavior, line in _update_behaviors(dist, lb_ids, graph):
         for reason, where, severity in _not_caching(behavior, line, graph):
             yield Violation(
                 dist,
@@ -211,6 +216,41 @@ def update_files_not_cached(dist: Resource, graph: ResourceGraph) -> Iterator[Vi
                 line=where,
                 severity=severity,
             )
+
+
+# Path patterns that name update files: a folder (`/updates/*`, `/downloads/*`)
+# or a package extension (`*.msi`, `/releases/*.tar.gz`).
+UPDATE_PATHS = re.compile(
+    r"update|download|release|patch|firmware|artifact|installer|package|/dist/|/files/|"
+    r"\.(zip|msi|msix|exe|dmg|pkg|deb|rpm|apk|ipa|appx|tar|gz|tgz|bz2|xz|7z|bin|img|iso|"
+    r"jar|whl|nupkg|delta|patch)\b",
+    re.I,
+)
+
+
+def _update_behaviors(
+    dist: Resource, lb_ids: set[str | None], graph: ResourceGraph
+) -> list[tuple[str, object, int | None]]:
+    """The behaviors that serve the update files from the load balancer (UPD-EDGE-CACHING).
+
+    Those are the ordered behaviors whose path pattern names them; the default
+    behavior only where no ordered behavior does. Other behaviors (dynamic
+    traffic) may disable caching.
+    """
+    resolver = graph.resolver
+    to_lb = [
+        (label, behavior, line)
+        for label, behavior, line in cache_behaviors(dist, graph)
+        if {v.text() for v in resolver.values_at(behavior, "TargetOriginId")} & lb_ids
+    ]
+    named = [
+        (label, behavior, line)
+        for label, behavior, line in to_lb
+        if any(
+            UPDATE_PATHS.search(v.text() or "") for v in resolver.values_at(behavior, "PathPattern")
+        )
+    ]
+    return named or [b for b in to_lb if b[0] == DEFAULT_BEHAVIOR]
 
 
 def _not_caching(

@@ -67,10 +67,10 @@ def origin_reachable_around_cloudfront(lb: Resource, graph: ResourceGraph) -> It
     For each Application Load Balancer, checks every ingress rule of its
     security groups that admits web traffic (TCP 80, 443 or a listener
     port, or all protocols): inline `SecurityGroupIngress` items and
-    separate `AWS::EC2::SecurityGroupIngress` resources. `0.0.0.0/0` and
-    `::/0` are always violations, in any `Fn::If` branch or parameter
-    default. Another public CIDR is a violation unless every listener
-    requires a secret origin header: its default action is a
+    separate `AWS::EC2::SecurityGroupIngress` resources, in any `Fn::If`
+    branch and every value a parameter allows. A public CIDR
+    (`0.0.0.0/0` included) is a violation unless every listener
+    requires a secret origin header (either protection suffices): its default action is a
     `fixed-response` with a 4xx status (or a `redirect`, such as HTTP to
     HTTPS, which reaches no target) and every listener rule that
     forwards matches an `http-header` condition on a custom header (not
@@ -158,12 +158,17 @@ def _source_problem(value: Value, protected: bool) -> tuple[str, str | None] | N
         network = ipaddress.ip_network(text, strict=False)
     except ValueError:
         return f"admits web traffic from {text}, which archlint cannot read", INFO
+    if protected:
+        return (
+            None  # every listener requires CloudFront's secret header: either protection suffices
+        )
     if network.prefixlen == 0:
         return (
-            f"admits web traffic from {text}{origin_of(value)}: anyone can bypass CloudFront",
+            f"admits web traffic from {text}{origin_of(value)} and no listener requires a secret "
+            "origin header: anyone can bypass CloudFront",
             None,
         )
-    if protected or any(
+    if any(
         network.version == private.version and network.subnet_of(private)  # type: ignore[arg-type]
         for private in PRIVATE_NETWORKS
     ):
