@@ -158,6 +158,27 @@ def _parameter_values(child: Template, passed: dict) -> dict[str, object]:
     return values
 
 
+def _relined(value: object, line: int | None) -> object:
+    """A parent's value for a child parameter, placed where the child uses it.
+
+    Findings on child resources are reported in the child's file: a value the
+    parent passes (`!FindInMap [...]` in the parent) must carry the child's line.
+    """
+    if line is None:
+        return value
+    if isinstance(value, dict):
+        copy = Map(line)
+        copy.update(value)
+        copy.key_lines = {key: line for key in value}
+        return copy
+    if isinstance(value, list):
+        seq = Seq(line)
+        seq.extend(value)
+        seq.item_lines = [line] * len(value)
+        return seq
+    return value
+
+
 def _named(first: list, names: dict[str, str]) -> bool:
     """Whether a one-item list holds a name of `names` (the condition of an `Fn::If`)."""
     return bool(first) and isinstance(first[0], str) and first[0] in names
@@ -186,7 +207,7 @@ class _Rewriter:
                 if value in self.resources:
                     return self._map(node, {"Ref": self.resources[value]})
                 if value in self.parameters:
-                    return self.parameters[value]
+                    return _relined(self.parameters[value], getattr(node, "line", None))
             if key == "Fn::GetAtt" and isinstance(value, list) and value:
                 target = value[0]
                 if isinstance(target, str) and target in self.resources:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from archlint.graph import ResourceGraph
 from archlint.nodes import Map
+from archlint.rules._common import number
 from archlint.rules._common import origin_of as origin_note
 from archlint.template import Resource
 from archlint.values import Lit, Unknown, Value, intrinsic_name
@@ -456,6 +457,11 @@ def _stage_problems(
                 )
             for problem in _all_true_list(stage, values, f"{label}: CachingEnabled"):
                 yield problem, path
+            # A time to live of 0 seconds caches nothing (the default is 300).
+            for ttl in resolver.values_at(node, "CacheTtlInSeconds"):
+                if number(ttl) == 0:
+                    reason = f"{label}: CacheTtlInSeconds is {ttl.text()}{origin_note(ttl)}"
+                    yield Problem(stage, ttl.line or line, reason), path
 
 
 def _most_specific(

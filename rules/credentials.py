@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator
 
@@ -40,17 +41,22 @@ def static_credentials(resource: Resource, graph: ResourceGraph) -> Iterator[Vio
     """## What it does
     Flags long-lived credentials in a template: `AWS::IAM::AccessKey`
     resources, IAM users (applications should assume roles), and
-    environment variables of functions and containers that hold an AWS
-    access key id or a literal value under a secret-looking name
-    (`*SECRET*`, `*PASSWORD*`, `*PRIVATE_KEY*`, `*API_KEY*`, `*TOKEN`),
-    including one that comes from a parameter's default (`NoEcho` or not),
-    either branch of an `Fn::If`, or literals joined by `Fn::Join`/`Fn::Sub`,
-    and one read from a plain `{{resolve:ssm:...}}` String parameter.
-    `{{resolve:secretsmanager:...}}` and `{{resolve:ssm-secure:...}}` pass. A
+    environment variables of functions and containers whose value is a
+    secret, judged by the value: an AWS access key id, a PEM private key, a
+    provider token (`ghp_...`, `sk_live_...`, `xoxb-...`), a secret-key-shaped
+    (40 base64 characters) or high-entropy string, or a literal under a
+    secret-looking name (`*SECRET*`, `*PASSWORD*`, `*PRIVATE_KEY*`,
+    `*API_KEY*`, `*TOKEN`). The value may come from a parameter's default or
+    allowed values (`NoEcho` or not), a mapping row of any environment,
+    either branch of an `Fn::If`, or literals joined by `Fn::Join`/`Fn::Sub`;
+    a plain `{{resolve:ssm:...}}` String parameter under a secret-looking
+    name counts too. References, numbers, booleans, ARNs, URLs, paths and
+    parameter or secret *names* are never secrets
+    (`DB_PASSWORD_PARAM: /app/db/password` is how it should be done), and
+    `{{resolve:secretsmanager:...}}` / `{{resolve:ssm-secure:...}}` pass. A
     secret-looking variable whose value is known only at deploy time (a
-    `NoEcho` parameter without a default) is not a literal in the template:
-    it is reported as info, since the value still shows in plain text in the
-    function's configuration.
+    `NoEcho` parameter without a default) is reported as info, since the
+    value still shows in plain text in the function's configuration.
 
     ## Why is this bad?
     Environment variables are shown in the console, returned by
@@ -127,6 +133,7 @@ def _secret_name(name: str) -> bool:
 
 
 def _problem(name: str, value: Lit | Text) -> str | None:
+    """Why a variable's value is a plain-text secret, judged by the value (None: it is not)."""
     text = value.text()
     if not text:
         return None
@@ -134,12 +141,67 @@ def _problem(name: str, value: Lit | Text) -> str | None:
         return "holds an AWS access key id"
     if DYNAMIC_REFERENCE.search(text):
         return None
+    if PEM_PRIVATE_KEY.search(text):
+        return "holds a PEM private key"
     if PLAIN_SSM_REFERENCE.search(text) and _secret_name(name):
         return (
             "holds a secret read from a plain-text SSM String parameter ({{resolve:ssm:...}}), "
             "stored unencrypted; keep it in Secrets Manager or an SSM SecureString"
         )
-    # A string assembled from references is not a literal secret.
-    if isinstance(value, Lit) and _secret_name(name):
+    if not isinstance(value, Lit) or _not_a_secret(value):
+        return None  # a string built from references, or a number, flag, ARN, URL, name
+    if TOKEN_PREFIXES.match(text):
+        return "holds an API token (its prefix names the provider)"
+    if SECRET_KEY_SHAPE.match(text):
+        return "holds a secret-key-shaped string (40 base64 characters, like an AWS secret key)"
+    if _high_entropy(text):
+        return "holds a high-entropy string that looks like a key or token"
+    if _secret_name(name):
         return "holds a plain-text secret"
     return None
+
+
+# A PEM block that is not public: a private key of any format.
+PEM_PRIVATE_KEY = re.compile(r"-----BEGIN (?!PUBLIC KEY|CERTIFICATE)[A-Z0-9 ]*PRIVATE KEY-----")
+# Tokens whose prefix names their provider (GitHub, Slack, Stripe, Google, GitLab, npm).
+TOKEN_PREFIXES = re.compile(
+    r"^(gh[pousr]_[A-Za-z0-9]{20,}|github_pat_\w{20,}|xox[abposr]-[\w-]{10,}|"
+    r"[sprk]k_(live|test)_\w{16,}|AIza[\w-]{30,}|glpat-[\w-]{16,}|npm_[A-Za-z0-9]{30,})$"
+)
+# An AWS secret access key: 40 characters of base64 with upper, lower and digits.
+SECRET_KEY_SHAPE = re.compile(r"^(?=[^a-z]*[a-z])(?=[^A-Z]*[A-Z])(?=\D*\d)[A-Za-z0-9/+]{40}$")
+# Values that name or locate a secret rather than hold one.
+_NOT_SECRET = re.compile(
+    r"^(arn:|[a-z][a-z0-9+.-]*://|/|\$\{|[\w.-]+@[\w.-]+$)|"
+    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+)
+_NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
+BASE64 = re.compile(r"^[A-Za-z0-9+/_-]+={0,2}$")
+
+
+def _not_a_secret(value: Lit) -> bool:
+    """Numbers, booleans, ARNs, URLs, paths and parameter names, UUIDs, e-mail addresses."""
+    if isinstance(value.value, (bool, int, float)):
+        return True
+    text = (value.text() or "").strip()
+    lowered = text.lower()
+    return (
+        lowered in ("true", "false", "yes", "no", "on", "off", "none", "null", "")
+        or bool(_NUMBER.match(text))
+        or bool(_NOT_SECRET.match(text))
+        or " " in text
+    )
+
+
+def _high_entropy(text: str) -> bool:
+    """A long base64 (or base64url) string of mixed case and digits, with the entropy of
+    random key material; identifiers with dots, colons or words spelled out are not."""
+    if len(text) < 24 or not BASE64.match(text):
+        return False
+    if not (any(c.islower() for c in text) and any(c.isupper() for c in text)):
+        return False
+    if not any(c.isdigit() for c in text):
+        return False
+    counts = {c: text.count(c) for c in set(text)}
+    entropy = -sum(n / len(text) * math.log2(n / len(text)) for n in counts.values())
+    return entropy >= 4.2

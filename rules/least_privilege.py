@@ -23,8 +23,9 @@ from archlint.values import Lit, Text, Unknown
 def role_grants_wildcard_actions(role: Resource, graph: ResourceGraph) -> Iterator[Violation]:
     """## What it does
     Checks every policy of an IAM role (inline, attached `AWS::IAM::Policy`
-    and `ManagedPolicy` resources, well-known AWS managed policies such as
-    `AdministratorAccess`) for an Allow statement that grants `Action: "*"`,
+    and `ManagedPolicy` resources, and every AWS managed policy it attaches,
+    judged by the policy's real statements from the bundled AWS managed
+    policy data) for an Allow statement that grants `Action: "*"`,
     a whole service (`s3:*`, in any letter case) or everything but a few
     actions (`NotAction`) on `Resource: "*"`, on every resource of a service
     (`arn:${AWS::Partition}:s3:::*`) or on everything but a few resources
