@@ -83,9 +83,10 @@ class ResourceGraph:
         for key, resource in self.template.resources.items():
             prop = NAME_PROPERTIES.get(resource.type)
             if prop and prop in resource.properties:
-                values = self.resolver.values(resource.properties[prop])
-                if len(values) == 1 and isinstance(values[0], (Lit, Text)):
-                    name = values[0].text()
+                # Every name the resource can have (a parameter's allowed values,
+                # both branches of an Fn::If) finds it.
+                for value in self.resolver.values(resource.properties[prop]):
+                    name = value.text() if isinstance(value, (Lit, Text)) else None
                     if name:
                         # A DNS name is the same with or without its final dot.
                         names.setdefault(name.rstrip(".") or name, key)

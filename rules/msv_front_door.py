@@ -15,6 +15,11 @@ KINDS = {
     "AWS::ElasticLoadBalancingV2::LoadBalancer": "load balancer",
 }
 _API_TYPES = ("AWS::ApiGateway::RestApi", "AWS::ApiGatewayV2::Api")
+DOMAIN_TYPES = (
+    "AWS::ApiGateway::DomainName",
+    "AWS::ApiGateway::DomainNameV2",
+    "AWS::ApiGatewayV2::DomainName",
+)
 # Where a record names what it resolves to: an alias, or CNAME/A values.
 RECORD_TARGETS = ("AliasTarget.DNSName", "ResourceRecords[*]")
 
@@ -38,7 +43,9 @@ def front_door_without_dns_record(graph: ResourceGraph) -> Iterator[Violation]:
     mapped to the API (`BasePathMapping`, `ApiMapping`), or to a CloudFront
     distribution in front of it. A record that names the front door only in
     one `Fn::If` branch, or exists only under a `Condition`, does not count;
-    a CNAME to an API's `execute-api` host name does not work.
+    a CNAME to an API's `execute-api` host name does not work. A record named
+    after one service's custom domain must not resolve to another service's
+    front door (in any branch, condition or environment).
 
     ## Why is this bad?
     Without a name of its own, callers hard-code the generated endpoint
@@ -66,6 +73,54 @@ def front_door_without_dns_record(graph: ResourceGraph) -> Iterator[Violation]:
         if all(problems.values()):
             for found in problems.values():
                 yield from found
+    yield from _crossed_records(graph)
+
+
+def _doors(graph: ResourceGraph, keys: set[str]) -> set[str]:
+    """The front doors that named resources stand for: a custom domain, the APIs mapped to it."""
+    doors = set()
+    for key in keys:
+        if graph.type_of(key) in KINDS:
+            doors.add(key)
+        elif graph.type_of(key) in DOMAIN_TYPES:
+            doors |= {api.key for api in graph.out(graph.resource(key), "maps_to")}
+    return doors
+
+
+def _crossed_records(graph: ResourceGraph) -> Iterator[Violation]:
+    """Records named after one service's front door (its custom domain) that resolve to
+    another's: callers of the one reach the other."""
+    resolver = graph.resolver
+    for record in graph.resources("AWS::Route53::RecordSet", "AWS::Route53::RecordSetGroup"):
+        entries = (
+            resolver.find(record.properties, "RecordSets[*]")
+            if record.type == "AWS::Route53::RecordSetGroup"
+            else [(record.properties, record.line)]
+        )
+        for entry, _ in entries:
+            named = _doors(
+                graph, {k for v in resolver.values_at(entry, "Name") for k in graph.targets_of(v)}
+            )
+            if not named:
+                continue
+            for path in RECORD_TARGETS:
+                for value in resolver.values_at(entry, path):
+                    reached = _doors(graph, graph.targets_of(value))
+                    if reached and not reached & named:
+                        yield Violation(
+                            record,
+                            f"record {record.logical_id} is named after "
+                            f"{', '.join(sorted(graph.resource(k).logical_id for k in named))} "
+                            f"but {path} resolves to "
+                            f"{', '.join(sorted(graph.resource(k).logical_id for k in reached))}"
+                            f", another service's front door{_origin(value)}",
+                            line=value.line,
+                        )
+
+
+def _origin(value: object) -> str:
+    origin = getattr(value, "origin", None)
+    return f" ({origin})" if origin else ""
 
 
 def _hint(door: Resource, graph: ResourceGraph) -> str:

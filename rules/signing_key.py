@@ -114,6 +114,9 @@ def _holds_key(name: str, value: Value) -> str | None:
         return f"holds a PEM private key{origin}"
     if not PRIVATE_KEY_NAME.search(name) or POINTER_NAME.search(name):
         return None
+    if isinstance(value, Lit) and value.origin and "parameter" in value.origin:
+        # Whatever the default (even empty, NoEcho), the key is typed in at deploy time.
+        return f"receives the private key from a template parameter ({value.origin})"
     if text and DYNAMIC_REFERENCE in text:
         return (
             "resolves the private key at deploy time, so it sits in plain text in the "

@@ -69,8 +69,9 @@ def origin_reachable_around_cloudfront(lb: Resource, graph: ResourceGraph) -> It
     port, or all protocols): inline `SecurityGroupIngress` items and
     separate `AWS::EC2::SecurityGroupIngress` resources, in any `Fn::If`
     branch and every value a parameter allows. A public CIDR
-    (`0.0.0.0/0` included) is a violation unless every listener
-    requires a secret origin header (either protection suffices): its default action is a
+    (`0.0.0.0/0` included) is a violation unless the listeners on the
+    ports it admits require a secret origin header (either protection
+    suffices): a listener's default action is a
     `fixed-response` with a 4xx status (or a `redirect`, such as HTTP to
     HTTPS, which reaches no target) and every listener rule that
     forwards matches an `http-header` condition on a custom header (not
@@ -88,12 +89,15 @@ def origin_reachable_around_cloudfront(lb: Resource, graph: ResourceGraph) -> It
         return
     resolver = graph.resolver
     protected = _requires_secret_header(lb, graph)
-    ports = set(WEB_PORTS) | {
-        int(n)
-        for listener in graph.out(lb, "listener")
-        for v in resolver.values_at(listener.properties, "Port")
-        if (n := number(v)) is not None
-    }
+    # Which listener ports refuse requests without the secret header: a rule that
+    # admits only those is protected, whatever its source.
+    guarded: dict[int, bool] = {}
+    for listener in graph.out(lb, "listener"):
+        secret = _listener_requires_secret(listener, graph)
+        for v in resolver.values_at(listener.properties, "Port"):
+            if (n := number(v)) is not None:
+                guarded[int(n)] = guarded.get(int(n), True) and secret
+    ports = set(WEB_PORTS) | set(guarded)
     for value in resolver.values_at(lb.properties, "SecurityGroups[*]"):
         known = any(graph.type_of(k) == SECURITY_GROUP for k in graph.targets_of(value))
         if not known and not protected:
@@ -106,11 +110,14 @@ def origin_reachable_around_cloudfront(lb: Resource, graph: ResourceGraph) -> It
             )
     for group in graph.out(lb, "security_group"):
         for owner, rule_node in _ingress_rules(group, graph):
-            if not _admits_web(rule_node, ports, graph):
+            admitted = _admitted_ports(rule_node, ports, graph)
+            if not admitted:
                 continue
+            # Ports with a listener count by that listener; others by the whole balancer.
+            shielded = all(guarded.get(port, protected) for port in admitted)
             for key in ("CidrIp", "CidrIpv6"):
                 for value in resolver.values_at(rule_node, key):
-                    problem = _source_problem(value, protected)
+                    problem = _source_problem(value, shielded)
                     if problem:
                         text, severity = problem
                         yield Violation(
@@ -130,23 +137,25 @@ def _ingress_rules(group: Resource, graph: ResourceGraph) -> Iterator[tuple[Reso
         yield ingress, ingress.properties
 
 
-def _admits_web(rule_node: object, ports: set[int], graph: ResourceGraph) -> bool:
+def _admitted_ports(rule_node: object, ports: set[int], graph: ResourceGraph) -> set[int]:
+    """The web and listener ports an ingress rule admits (all of them where it cannot tell)."""
     resolver = graph.resolver
     protocols = [(v.text() or "").lower() for v in resolver.values_at(rule_node, "IpProtocol")]
     if any(p in ALL_PROTOCOLS for p in protocols):
-        return True
+        return set(ports)
     if not any(p in TCP for p in protocols):
-        return False
+        return set()
     lows = [number(v) for v in resolver.values_at(rule_node, "FromPort")]
     highs = [number(v) for v in resolver.values_at(rule_node, "ToPort")]
     bounds = [(low, high) for low in lows for high in highs]
     if not bounds or any(low is None or high is None for low, high in bounds):
-        return True  # cannot bound it: assume web traffic
-    return any(
-        low == -1 or low <= port <= high  # type: ignore[operator]
+        return set(ports)  # cannot bound it: assume web traffic
+    return {
+        port
         for low, high in bounds
         for port in ports
-    )
+        if low == -1 or low <= port <= high  # type: ignore[operator]
+    }
 
 
 def _source_problem(value: Value, protected: bool) -> tuple[str, str | None] | None:
