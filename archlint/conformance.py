@@ -410,16 +410,25 @@ def gaps(graph: ResourceGraph, architecture: str) -> list[Gap]:
     always = _view(ours, lambda conditions: not conditions)
     scenarios: Scenarios | None = None
     out: list[Gap] = []
+    # Which of the user's resources play the reference's parts, from the entries
+    # met: "that queue" of ING-SQS-TO-LAMBDA is the queue of ING-S3-TO-SQS.
+    known: dict[str, str] = {}
+    missing: list[Entry] = []
     for entry in entries(architecture):
+        matches = [_present(ours, p.graph) for p in entry.alternatives]
+        for match in matches:
+            for part, node in (match or {}).items():
+                known.setdefault(part, node)
+        if not any(match is not None for match in matches):
+            missing.append(entry)
+            continue
         if any(_present(always, p.graph) is not None for p in entry.alternatives):
             continue  # met by resources that exist in every deployment
-        if not any(_present(ours, p.graph) is not None for p in entry.alternatives):
-            out.append(_missing(graph, ours, entry))
-            continue
         scenarios = scenarios or Scenarios(graph.template)
         gap = _conditional(graph, ours, entry, scenarios)
         if gap is not None:
             out.append(gap)
+    out.extend(_missing(graph, ours, entry, known) for entry in missing)
     return out
 
 
@@ -432,16 +441,18 @@ def _view(ours: nx.DiGraph, exists: Callable[[tuple[str, ...]], bool]) -> nx.DiG
     )
 
 
-def _missing(graph: ResourceGraph, ours: nx.DiGraph, entry: Entry) -> Gap:
+def _missing(graph: ResourceGraph, ours: nx.DiGraph, entry: Entry, known: dict[str, str]) -> Gap:
     """What is missing of the alternative the template comes closest to, said concretely."""
     best, mapping = entry.alternatives[0], {}
     score = -1.0
     for pattern in entry.alternatives:
-        partial = _best_partial(ours, pattern.graph)
+        partial = _best_partial(ours, pattern.graph) or {
+            part: known[part] for part in pattern.graph if part in known
+        }
         share = len(partial) / max(1, len(pattern.graph))
         if share > score:
             best, mapping, score = pattern, partial, share
-    detail, resource, missing_type, kind = _describe(graph, best.graph, mapping)
+    detail, resource, missing_type, kind = _describe(graph, ours, best.graph, mapping)
     others = [p.shown for p in entry.alternatives if p is not best and not p.shown.startswith("as")]
     alternative = f" (or: {'; '.join(others)})" if others else ""
     return Gap(
@@ -456,9 +467,12 @@ def _missing(graph: ResourceGraph, ours: nx.DiGraph, entry: Entry) -> Gap:
 
 
 def _describe(
-    graph: ResourceGraph, pattern: nx.DiGraph, mapping: dict[str, str]
+    graph: ResourceGraph, ours: nx.DiGraph, pattern: nx.DiGraph, mapping: dict[str, str]
 ) -> tuple[str, str | None, str, str]:
     """(what is missing, resource to fix, missing type, connection kind)."""
+
+    def graph_has_edge(source: str, target: str, kinds: set[str]) -> bool:
+        return ours.has_edge(source, target) and kinds <= ours.edges[source, target]["kinds"]
 
     def name(node: str) -> str:
         return graph.resource(mapping[node]).logical_id
@@ -469,7 +483,16 @@ def _describe(
     edges = sorted(pattern.edges(data=True), key=lambda e: (rank[e[0]], rank[e[1]], e[0], e[1]))
     for source, target, data in edges:
         if source in mapping and target in mapping:
-            continue
+            if graph_has_edge(mapping[source], mapping[target], data["kinds"]):
+                continue
+            kind = sorted(data["kinds"])[0]
+            target_noun = noun(pattern.nodes[target]["type"])
+            return (
+                f"{name(source)} {VERBS.get(kind, kind)} no {target_noun} (such as {name(target)})",
+                mapping[source],
+                target_noun,
+                kind,
+            )
         kind = sorted(data["kinds"])[0]
         verb = VERBS.get(kind, kind)
         source_noun, target_noun = (

@@ -329,7 +329,13 @@ class ResourceGraph:
         return _unique(found)
 
     def execution_role(self, function: Resource) -> Resource | None:
+        """The role a function runs as; an alias or a version runs as its function's."""
         roles = self.out(function, "execution_role")
+        if not roles:
+            for target in self.out(function, "version_of"):
+                roles = self.out(target, "execution_role")
+                if roles:
+                    break
         return roles[0] if roles else None
 
     def role_policies(self, role: Resource) -> list[Policy]:

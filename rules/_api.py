@@ -411,8 +411,13 @@ def _stages(graph: ResourceGraph, api: Resource) -> list[tuple[Resource, object,
     for part in graph.into(api, "api"):
         if part.type == "AWS::ApiGateway::Stage":
             stages.append((part, part.properties, f"stage {part.logical_id}"))
-        elif part.type == "AWS::ApiGateway::Deployment" and resolver.values_at(
-            part.properties, "StageName"
+        elif (
+            part.type == "AWS::ApiGateway::Deployment"
+            # SAM's deployment names SAM's own extra "Stage" stage (without
+            # OpenApiVersion); the API's caching lands on the stage SAM generates
+            # from its StageName, judged above.
+            and part.origin is None
+            and resolver.values_at(part.properties, "StageName")
         ):
             for node, _ in resolver.find(part.properties, "StageDescription") or [(None, None)]:
                 stages.append((part, node, f"the stage of deployment {part.logical_id}"))
