@@ -20,8 +20,6 @@ deployments where the condition is false: an error where the parameters'
 defaults leave it out, a warning where only other allowed values do.
 """
 
-from __future__ import annotations
-
 import itertools
 import re
 from collections.abc import Callable, Iterator
@@ -32,75 +30,16 @@ from importlib import resources
 import networkx as nx
 from networkx.algorithms import isomorphism
 
-from archlint.conditions import Scenario, Scenarios, resource_conditions
+from archlint.conditions import Scenario, Scenarios
+from archlint.conformance_words import describe, noun
 from archlint.graph import ResourceGraph
-from archlint.nodes import Map
+from archlint.skeleton import PLUMBING_KINDS, skeleton, type_class
 from archlint.template import Template
 
-ERROR, WARNING = "error", "warning"
-# Edges that say how an architecture works, as opposed to how it is wired
-# (references, networking plumbing, policy attachment mechanics).
-PLUMBING_KINDS = frozenset(
-    {
-        "ref",
-        "getatt",
-        "sub",
-        "depends_on",
-        "in_subnet",
-        "in_vpc",
-        "security_group",
-        "subnet_group",
-        "ingress_of",
-        "managed_policy",
-        "attached_to",
-        "instance_role",
-        "launch_template",
-        "rule_of",
-    }
-)
-API_PARTS = frozenset(
-    {
-        "AWS::ApiGateway::Method",
-        "AWS::ApiGateway::Resource",
-        "AWS::ApiGateway::Stage",
-        "AWS::ApiGateway::Deployment",
-        "AWS::ApiGateway::Authorizer",
-        "AWS::ApiGatewayV2::Integration",
-        "AWS::ApiGatewayV2::Route",
-        "AWS::ApiGatewayV2::Authorizer",
-        "AWS::ApiGatewayV2::Stage",
-    }
-)
-# Parts that are folded into their owner, and the edge kind that names it: a
-# listener rule forwards for its listener, as a method serves for its API.
-PART_OF = {
-    **dict.fromkeys(API_PARTS, "api"),
-    "AWS::ElasticLoadBalancingV2::ListenerRule": "rule_of",
-}
-# Edge kinds that count as another in an architecture: a grant through a
-# wildcard (`dax:GetItem` on `*`) is a grant.
-KIND_ALIASES = {"grants_any": "grants"}
-# Types that play the same part in an architecture, with how users call them.
-# Matching is by class, named by its first type.
-EQUIVALENT_TYPES: tuple[tuple[str, ...], ...] = (
-    ("AWS::ApiGateway::RestApi", "AWS::ApiGatewayV2::Api"),
-    ("AWS::ApiGateway::DomainName", "AWS::ApiGatewayV2::DomainName"),
-    (
-        "AWS::ApiGateway::BasePathMapping",
-        "AWS::ApiGateway::BasePathMappingV2",
-        "AWS::ApiGatewayV2::ApiMapping",
-    ),
-    ("AWS::Route53::RecordSet", "AWS::Route53::RecordSetGroup"),
-    ("AWS::Lambda::Function", "AWS::Lambda::Alias", "AWS::Lambda::Version"),
-    ("AWS::CloudFront::OriginAccessControl", "AWS::CloudFront::CloudFrontOriginAccessIdentity"),
-    ("AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable"),
-    ("AWS::AutoScaling::ScalingPolicy", "AWS::AutoScaling::ScheduledAction"),
-)
-TYPE_CLASS = {t: group[0] for group in EQUIVALENT_TYPES for t in group}
-# Grants to these are housekeeping every function has, not architecture.
-HOUSEKEEPING_TYPES = frozenset({"AWS::Logs::LogGroup", "AWS::KMS::Key", "AWS::KMS::Alias"})
-# Above this many candidate nodes the exact search is skipped (reported as info).
+__all__ = ["PLUMBING_KINDS", "Entry", "Gap", "Pattern", "entries", "gaps", "skeleton", "type_class"]
+# Above this many candidate nodes the exact search is skipped.
 MAX_MATCH_NODES = 3_000
+ERROR, WARNING = "error", "warning"
 
 # Ways to meet an entry that its reference template does not show, as chains
 # `TYPE -kind-> TYPE ...` (each an alternative to the marked pattern).
@@ -111,74 +50,6 @@ ALTERNATIVES: dict[str, tuple[str, ...]] = {
         "AWS::Route53::RecordSet -alias_target-> AWS::CloudFront::Distribution "
         "-origin-> AWS::ApiGateway::RestApi",
     ),
-}
-
-NOUNS = {
-    "AWS::ApiGateway::RestApi": "API Gateway API",
-    "AWS::ApiGateway::DomainName": "API Gateway custom domain",
-    "AWS::Route53::RecordSet": "Route 53 record",
-    "AWS::Lambda::Function": "Lambda function",
-    "AWS::CloudFront::OriginAccessControl": "origin access control or identity",
-    "AWS::CloudFront::Distribution": "CloudFront distribution",
-    "AWS::CloudFront::KeyGroup": "CloudFront key group",
-    "AWS::DynamoDB::Table": "DynamoDB table",
-    "AWS::AutoScaling::ScalingPolicy": "scaling policy or scheduled action",
-    "AWS::AutoScaling::AutoScalingGroup": "Auto Scaling group",
-    "AWS::ElasticLoadBalancingV2::LoadBalancer": "load balancer",
-    "AWS::ElasticLoadBalancingV2::Listener": "listener",
-    "AWS::ElasticLoadBalancingV2::TargetGroup": "target group",
-    "AWS::IAM::Role": "IAM role",
-    "AWS::S3::Bucket": "S3 bucket",
-    "AWS::SQS::Queue": "SQS queue",
-    "AWS::SQS::QueuePolicy": "SQS queue policy",
-    "AWS::SNS::Topic": "SNS topic",
-    "AWS::Kinesis::Stream": "Kinesis data stream",
-    "AWS::KinesisFirehose::DeliveryStream": "Firehose delivery stream",
-    "AWS::IoT::TopicRule": "IoT topic rule",
-    "AWS::Athena::WorkGroup": "Athena workgroup",
-    "AWS::RedshiftServerless::Workgroup": "Redshift Serverless workgroup",
-    "AWS::RedshiftServerless::Namespace": "Redshift Serverless namespace",
-    "AWS::QuickSight::DataSource": "QuickSight data source",
-    "AWS::QuickSight::Dashboard": "QuickSight dashboard",
-    "AWS::Cognito::UserPool": "Cognito user pool",
-    "AWS::Cognito::IdentityPool": "Cognito identity pool",
-    "AWS::DAX::Cluster": "DAX cluster",
-}
-# How a connection reads: "<source> VERB <target>".
-VERBS = {
-    "origin": "serves content from",
-    "origin_identity": "reaches its origin through",
-    "key_group": "requires URLs signed by",
-    "public_key": "trusts",
-    "cache_policy": "caches with",
-    "policy_of": "is the resource policy of",
-    "notifies": "sends object events to",
-    "event_source": "feeds (through an event source mapping)",
-    "on_failure": "sends failed batches to",
-    "permission_for": "lets a service invoke",
-    "execution_role": "runs as",
-    "dead_letter": "sends failed messages to",
-    "authorizer": "authorizes requests with",
-    "user_pool": "authenticates callers against",
-    "integration": "is served by",
-    "maps_to": "is mapped to",
-    "alias_target": "resolves to",
-    "subscription": "delivers to",
-    "firehose_source": "is read by",
-    "firehose_processor": "transforms records with",
-    "delivers_to": "delivers to",
-    "iot_action": "sends device data to",
-    "query_results": "writes query results to",
-    "targets": "registers its instances with",
-    "scales": "scales",
-    "listener": "is listened on by",
-    "forwards_to": "forwards to",
-    "service_role": "assumes",
-    "grants": "is granted access to",
-    "authenticated_role": "gives signed-in users",
-    "unauthenticated_role": "gives guests",
-    "client_of": "is a client of",
-    "namespace": "stores data in",
 }
 
 
@@ -214,99 +85,6 @@ class Gap:
     resource: str | None = None
     missing_type: str = ""
     kind: str = ""
-
-
-def type_class(resource_type: str) -> str:
-    """The type a resource counts as in an architecture (see EQUIVALENT_TYPES)."""
-    return TYPE_CLASS.get(resource_type, resource_type)
-
-
-def noun(type_name: str) -> str:
-    if type_name in NOUNS:
-        return NOUNS[type_name]
-    parts = type_name.split("::")
-    return " ".join(parts[1:]) if len(parts) == 3 else type_name
-
-
-def _article(text: str) -> str:
-    return ("an " if text[:1].lower() in "aeiou" else "a ") + text
-
-
-# -- skeletons -------------------------------------------------------------------------
-
-
-def _owners(graph: ResourceGraph) -> dict[str, str]:
-    """Parts (an API's methods, stages, authorizers, routes; a listener's rules) -> owner.
-
-    An API written as separate Method/Authorizer resources and the same API
-    written as an OpenAPI body (as SAM and many teams write it) are one
-    architecture: both become the API node, with its integrations and user
-    pools as the API's own edges. Likewise a listener that forwards through
-    rules and one that forwards by its default action.
-    """
-    owner: dict[str, str] = {}
-    for source, target, data in graph.g.edges(data=True):
-        if PART_OF.get(graph.type_of(source)) == data["kind"]:
-            owner.setdefault(source, target)
-    return owner
-
-
-def skeleton(graph: ResourceGraph) -> nx.DiGraph:
-    """Resources joined by architectural edges, labelled by type class and edge kinds.
-
-    Every resource is a node (a lone user pool is a component too), except
-    parts folded into their owner. Nodes carry the conditions under which the
-    resource exists and, in a reference, the entries it realizes.
-    """
-    result = nx.DiGraph()
-    owner = _owners(graph)
-    for key, resource in graph.template.resources.items():
-        target = owner.get(key, key)
-        if target not in result:
-            result.add_node(target, type=type_class(graph.type_of(target)), marks=set())
-        result.nodes[target]["marks"] |= set(_marks(resource.metadata))
-        result.nodes[target].setdefault("connects", {}).update(_connects(resource.metadata))
-        result.nodes[target].setdefault("conditions", resource_conditions(graph.resource(target)))
-    for raw_source, raw_target, data in graph.g.edges(data=True):
-        kind = KIND_ALIASES.get(data["kind"], data["kind"])
-        if kind in PLUMBING_KINDS or kind in ("api", "rule_of"):
-            continue
-        source, target = owner.get(raw_source, raw_source), owner.get(raw_target, raw_target)
-        if source == target or (kind == "grants" and graph.type_of(target) in HOUSEKEEPING_TYPES):
-            continue
-        if not result.has_edge(source, target):
-            result.add_edge(source, target, kinds=set(), vias={})
-        edge = result.edges[source, target]
-        edge["kinds"].add(kind)
-        # The resource that makes the connection (an event source mapping, a
-        # bucket policy) exists under its own conditions: the edge exists if
-        # any of the resources making it does.
-        via = data.get("via", raw_source)
-        if via in graph.g:
-            edge["vias"][via] = resource_conditions(graph.resource(via))
-    return result
-
-
-def _connects(metadata: Map) -> dict[str, set[str]]:
-    """`connects: {ENTRY: [LogicalId, ...]}`: the only connections of this resource that
-    the entry needs (by default, all its connections to other resources of the entry)."""
-    meta = metadata.get("archlint")
-    connects = meta.get("connects") if isinstance(meta, dict) else None
-    if not isinstance(connects, dict):
-        return {}
-    return {
-        str(entry): {str(t) for t in targets}
-        for entry, targets in connects.items()
-        if isinstance(targets, list)
-    }
-
-
-def _marks(metadata: Map) -> list[str]:
-    meta = metadata.get("archlint")
-    marks = meta.get("realizes") if isinstance(meta, dict) else None
-    if isinstance(marks, str):
-        return [marks]
-    return [m for m in marks if isinstance(m, str)] if isinstance(marks, list) else []
 
 
 # -- the reference: entries and their patterns --------------------------------------------
@@ -452,7 +230,7 @@ def _missing(graph: ResourceGraph, ours: nx.DiGraph, entry: Entry, known: dict[s
         share = len(partial) / max(1, len(pattern.graph))
         if share > score:
             best, mapping, score = pattern, partial, share
-    detail, resource, missing_type, kind = _describe(graph, ours, best.graph, mapping)
+    detail, resource, missing_type, kind = describe(graph, ours, best.graph, mapping)
     others = [p.shown for p in entry.alternatives if p is not best and not p.shown.startswith("as")]
     alternative = f" (or: {'; '.join(others)})" if others else ""
     return Gap(
@@ -464,54 +242,6 @@ def _missing(graph: ResourceGraph, ours: nx.DiGraph, entry: Entry, known: dict[s
         missing_type,
         kind,
     )
-
-
-def _describe(
-    graph: ResourceGraph, ours: nx.DiGraph, pattern: nx.DiGraph, mapping: dict[str, str]
-) -> tuple[str, str | None, str, str]:
-    """(what is missing, resource to fix, missing type, connection kind)."""
-
-    def graph_has_edge(source: str, target: str, kinds: set[str]) -> bool:
-        return ours.has_edge(source, target) and kinds <= ours.edges[source, target]["kinds"]
-
-    def name(node: str) -> str:
-        return graph.resource(mapping[node]).logical_id
-
-    # From where the chain starts (an API, a topic rule) to where it ends.
-    nodes = nx.topological_sort(pattern) if nx.is_directed_acyclic_graph(pattern) else pattern
-    rank = {node: index for index, node in enumerate(nodes)}
-    edges = sorted(pattern.edges(data=True), key=lambda e: (rank[e[0]], rank[e[1]], e[0], e[1]))
-    for source, target, data in edges:
-        if source in mapping and target in mapping:
-            if graph_has_edge(mapping[source], mapping[target], data["kinds"]):
-                continue
-            kind = sorted(data["kinds"])[0]
-            target_noun = noun(pattern.nodes[target]["type"])
-            return (
-                f"{name(source)} {VERBS.get(kind, kind)} no {target_noun} (such as {name(target)})",
-                mapping[source],
-                target_noun,
-                kind,
-            )
-        kind = sorted(data["kinds"])[0]
-        verb = VERBS.get(kind, kind)
-        source_noun, target_noun = (
-            noun(pattern.nodes[source]["type"]),
-            noun(pattern.nodes[target]["type"]),
-        )
-        if source in mapping:
-            return f"{name(source)} {verb} no {target_noun}", mapping[source], target_noun, kind
-        if target in mapping:
-            return f"no {source_noun} {verb} {name(target)}", mapping[target], source_noun, kind
-    if not mapping and edges:
-        source, target, data = edges[0]
-        kind = sorted(data["kinds"])[0]
-        source_noun = noun(pattern.nodes[source]["type"])
-        target_noun = _article(noun(pattern.nodes[target]["type"]))
-        return f"no {source_noun} {VERBS.get(kind, kind)} {target_noun}", None, source_noun, kind
-    missing = [noun(pattern.nodes[n]["type"]) for n in sorted(pattern) if n not in mapping]
-    shown = " and no ".join(dict.fromkeys(missing)) or "nothing"
-    return f"the template has no {shown}", None, missing[0] if missing else "", ""
 
 
 def _conditional(
