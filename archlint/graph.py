@@ -32,8 +32,12 @@ _NAME_TOKENS = re.compile(r"[:/](?![^{]*\})")
 # A bucket's virtual-hosted endpoint names the bucket: `NAME.s3.amazonaws.com`,
 # `NAME.s3.REGION.amazonaws.com`, `NAME.s3-website-REGION.amazonaws.com`,
 # `NAME.s3.dualstack.REGION.amazonaws.com`, `${AWS::URLSuffix}` for the suffix.
+# Linear time: a label ends where the next character cannot continue it (or
+# before `-${`), so `-` is never both a separator and part of a label; hosts
+# longer than any real one (1,024 characters) are not hosts.
 _S3_HOST = re.compile(
-    r"^(?P<name>.+)\.s3(?:-website|-accelerate)?(?:[.-](?:[a-z0-9-]+|\$\{[^}]*\}))*"
+    r"^(?=.{1,1024}$)(?P<name>.+)\.s3(?:-website|-accelerate)?"
+    r"(?:[.-](?:\$\{[^}]*\}|[a-z0-9-]+?(?=-\$\{|[^a-z0-9-]|$)))*"
     r"\.(?:amazonaws\.com(?:\.cn)?|\$\{AWS::URLSuffix\})\.?$",
     re.I,
 )

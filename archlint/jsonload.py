@@ -14,7 +14,16 @@ import json.decoder
 import json.scanner
 import re
 
-from archlint.nodes import MAX_DEPTH, Loaded, LoadProblem, Map, Seq, TooDeep, too_deep
+from archlint.nodes import (
+    MAX_DEPTH,
+    MAX_NUMBER_CHARS,
+    Loaded,
+    LoadProblem,
+    Map,
+    Seq,
+    TooDeep,
+    too_deep,
+)
 
 
 def load_json(text: str) -> Loaded:
@@ -45,6 +54,7 @@ class _JsonParser:
         decoder.parse_object = self._object  # type: ignore[assignment]
         decoder.parse_array = self._array  # type: ignore[assignment]
         decoder.memo = {}
+        decoder.parse_int = _parse_int  # type: ignore[assignment]
         self._scan_once = json.scanner.py_make_scanner(decoder)
 
     def line(self, index: int) -> int:
@@ -142,3 +152,7 @@ class _JsonParser:
 
 _JSON_WS = re.compile(r"[ \t\n\r]*")
 _scanstring = json.decoder.scanstring
+
+
+def _parse_int(text: str) -> int | str:
+    return int(text) if len(text) <= MAX_NUMBER_CHARS else text

@@ -18,9 +18,11 @@ import re
 
 import yaml
 
+from archlint.aliases import MAX_EXPANDED_NODES, expansion_problem  # noqa: F401
 from archlint.jsonload import load_json
 from archlint.nodes import (  # noqa: F401  (Map, Seq, line_of: the loader's public types)
     MAX_DEPTH,
+    MAX_NUMBER_CHARS,
     Loaded,
     LoadProblem,
     Map,
@@ -36,7 +38,6 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as _YamlLoader  # type: ignore[assignment]
 
 # Limits that no real template comes near and every hostile one does.
-MAX_EXPANDED_NODES = 2_000_000
 # CloudFormation itself takes at most 1 MB; generated estates reach a few MB.
 MAX_FILE_BYTES = 16 * 1024 * 1024
 # libyaml composes recursively in C: 20,000 levels are fine on an 8 MB
@@ -67,6 +68,11 @@ _SHORT_TAGS = {
     "!ForEach": "Fn::ForEach",
 }
 
+# Functions of the Rules section: CloudFormation knows them, archlint reads no rules.
+_RULE_TAGS = frozenset(
+    {"!Contains", "!EachMemberEquals", "!EachMemberIn", "!RefAll", "!ValueOf", "!ValueOfAll"}
+)
+
 _STR_TAG = "tag:yaml.org,2002:str"
 _INT_TAG = "tag:yaml.org,2002:int"
 _FLOAT_TAG = "tag:yaml.org,2002:float"
@@ -89,6 +95,16 @@ def decode(data: bytes) -> tuple[str | None, LoadProblem | None]:
         if data.startswith(bom):
             data, encoding = data[len(bom) :], name
             break
+    if encoding == "utf-8" and b"\x00" in data:
+        # NUL is valid UTF-8 but never in a template: UTF-16/32 text without its
+        # byte-order mark, or a binary file.
+        offset = data.index(b"\x00")
+        return None, LoadProblem(
+            "encoding",
+            f"file holds a NUL byte at offset {offset}: UTF-16 or UTF-32 without a "
+            "byte-order mark, or not text at all; save it as UTF-8",
+            data[:offset].count(b"\n") + 1,
+        )
     try:
         return data.decode(encoding), None
     except UnicodeDecodeError as error:
@@ -108,9 +124,10 @@ def _load(data: bytes) -> Loaded:
             [
                 LoadProblem(
                     "too-large",
-                    f"file is {len(data) / 1e6:.1f} MB, over archlint's limit of "
-                    f"{MAX_FILE_BYTES // (1024 * 1024)} MiB for one template "
-                    "(CloudFormation itself accepts at most 1 MB)",
+                    # The engine reads at most the limit and one byte more:
+                    # the size past the limit is not known, and not needed.
+                    f"file is over {MAX_FILE_BYTES // (1024 * 1024)} MiB, archlint's limit "
+                    "for one template (CloudFormation itself accepts at most 1 MB)",
                 )
             ],
             # Enough text to tell a template from other YAML, no more.
@@ -147,7 +164,7 @@ def _load(data: bytes) -> Loaded:
         return Loaded(None, [LoadProblem("empty", "file holds no document", 1, "info")], text)
     converter = _Converter()
     # Without an anchor there is no alias, and nothing to expand.
-    problem = converter.check_expansion(node) if "&" in text else None
+    problem = expansion_problem(node, text) if "&" in text else None
     if problem is not None:
         return Loaded(None, [problem], text)
     try:
@@ -226,42 +243,9 @@ class _Converter:
 
     def __init__(self) -> None:
         self.problems: list[LoadProblem] = []
+        self._rain = False  # a Rain directive was reported
         self._done: dict[int, object] = {}
         self._scalars = yaml.constructor.SafeConstructor()
-
-    def check_expansion(self, root: yaml.Node) -> LoadProblem | None:
-        """Refuse documents whose aliases expand past MAX_EXPANDED_NODES.
-
-        Sizes are memoised per node object, so a billion-laughs document is
-        measured in time linear in its text, not in its expansion.
-        """
-        sizes: dict[int, int] = {}
-        stack: list[tuple[yaml.Node, bool]] = [(root, False)]
-        while stack:
-            node, children_done = stack.pop()
-            key = id(node)
-            if key in sizes:
-                continue
-            if isinstance(node, yaml.ScalarNode):
-                sizes[key] = 1
-                continue
-            children = _children(node)
-            if not children_done:
-                sizes_pending = [c for c in children if id(c) not in sizes]
-                if sizes_pending:
-                    stack.append((node, True))
-                    stack.extend((c, False) for c in sizes_pending)
-                    continue
-            total = 1 + sum(sizes.get(id(c), 1) for c in children)
-            sizes[key] = min(total, MAX_EXPANDED_NODES + 1)
-        if sizes[id(root)] > MAX_EXPANDED_NODES:
-            return LoadProblem(
-                "too-large",
-                "YAML aliases expand to more than "
-                f"{MAX_EXPANDED_NODES:,} values (an alias bomb); refusing to expand",
-                1,
-            )
-        return None
 
     def convert(self, node: yaml.Node, depth: int) -> object:
         if depth > MAX_DEPTH:
@@ -278,6 +262,11 @@ class _Converter:
         tag = node.tag
         if tag in _SHORT_TAGS:
             value = self._short_form(tag, value, node)
+        elif tag.startswith("!") and tag not in _RULE_TAGS:
+            problem = _unknown_tag(tag, node.start_mark.line + 1)
+            if problem.kind != "not-expanded" or not self._rain:
+                self.problems.append(problem)  # one Rain directive says it for the file
+            self._rain = self._rain or problem.kind == "not-expanded"
         if not isinstance(node, yaml.ScalarNode):
             self._done[id(node)] = value
         return value
@@ -289,6 +278,8 @@ class _Converter:
             return text
         try:
             if tag == _INT_TAG:
+                if len(text) > MAX_NUMBER_CHARS:
+                    return text  # see nodes.MAX_NUMBER_CHARS
                 return self._scalars.construct_yaml_int(node)
             if tag == _FLOAT_TAG:
                 return self._scalars.construct_yaml_float(node)
@@ -361,9 +352,20 @@ class _Converter:
         return wrapped
 
 
-def _children(node: yaml.Node) -> list[yaml.Node]:
-    if isinstance(node, yaml.SequenceNode):
-        return list(node.value)
-    if isinstance(node, yaml.MappingNode):
-        return [n for pair in node.value for n in pair]
-    return []
+def _unknown_tag(tag: str, line: int) -> LoadProblem:
+    """A short-form tag CloudFormation does not know: its value stays as written."""
+    shown = tag if len(tag) <= 60 else tag[:60] + "..."
+    if tag.startswith("!Rain::"):
+        return LoadProblem(
+            "not-expanded",
+            f"{shown} is a Rain directive (the first of the file); archlint checks the "
+            "template after `rain pkg` expands it",
+            line,
+            "info",
+        )
+    return LoadProblem(
+        "invalid-structure",
+        f"unknown tag {shown}: CloudFormation knows only the short forms of its intrinsic "
+        "functions (!Ref, !Sub, !GetAtt, ...) and rejects the template",
+        line,
+    )

@@ -10,6 +10,10 @@ from dataclasses import dataclass, field
 # Deeper than this, a document is refused: no CloudFormation template nests
 # like it, and Python's and libyaml's stacks would not survive much more.
 MAX_DEPTH = 256
+# Longer integers stay text, in YAML and JSON alike: Python refuses to convert
+# more than 4,300 decimal digits, and hex or sexagesimal (`1:2:3`) ones would
+# cost time quadratic in their length, for a number no template needs.
+MAX_NUMBER_CHARS = 256
 
 
 class Map(dict):

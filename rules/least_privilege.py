@@ -104,7 +104,7 @@ def _wildcard_actions(statement: Statement) -> str | None:
 
 # `arn:aws:s3:::*`, `arn:${AWS::Partition}:dynamodb:*`, `arn:aws:sqs:*:*:*`: every
 # resource of a service, whatever the region and account (`**`, `*?` too).
-_EVERY_RESOURCE_ARN = re.compile(r"^arn:[^:]*:[a-z0-9-]+:(?:[^:]*:){0,2}[*?]*\*[*?]*$")
+_EVERY_RESOURCE_ARN = re.compile(r"^arn:[^:]*:[a-z0-9-]+:(?:[^:]*:){0,2}\?*\*[*?]*$")
 _PLACEHOLDER = re.compile(r"\$\{[^}]*\}")
 
 
