@@ -51,7 +51,14 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--select", type=_csv, action="extend", default=None, metavar="ID,...")
     check.add_argument("--ignore", type=_csv, action="extend", default=None, metavar="ID,...")
     check.add_argument("--rules-dir", action="append", default=[], metavar="DIR")
-    check.add_argument("--config", metavar="FILE")
+    configs = check.add_mutually_exclusive_group()
+    configs.add_argument("--config", metavar="FILE", help="read the configuration from FILE")
+    configs.add_argument(
+        "--isolated",
+        action="store_true",
+        help="ignore all configuration files (.archlint.yaml, pyproject.toml): for pull "
+        "requests from forks, whose config and rules-dirs are the author's",
+    )
     check.add_argument("--show-suppressed", action="store_true")
     check.add_argument("--statistics", action="store_true", help="count findings per rule")
     check.add_argument("--jobs", "-j", type=int, default=0, help="worker processes (0: auto)")
@@ -98,15 +105,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
+    stdout = sys.stdout
+    sys.stdout = guarded = _ClosedStdout(stdout)  # type: ignore[assignment]
     try:
-        return _dispatch(args)
+        status = _dispatch(args)
+        guarded.flush()
+        return status
     except UsageError as error:
         print(f"archlint: error: {error}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
-        return EXIT_OK
+        # A write past the guard (straight to the descriptor): the findings'
+        # status is unknown, and a gate that cannot tell fails closed.
+        guarded.discard()
+        return EXIT_FINDINGS if args.command == "check" else EXIT_OK
     except Exception as error:
         if args.debug:
             raise
@@ -116,6 +130,49 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
+    finally:
+        sys.stdout = stdout
+
+
+class _ClosedStdout:
+    """Standard output that survives its reader going away (`archlint check | head -1`).
+
+    Once a write or flush meets a closed pipe, the rest of the report is
+    discarded (the descriptor is pointed at /dev/null, so nothing fails at
+    exit either) and the command runs to its end: the exit status stays the
+    one the findings call for.
+    """
+
+    def __init__(self, stream: object) -> None:
+        self._stream = stream
+        self._closed = False
+
+    def write(self, text: str) -> int:
+        if not self._closed:
+            try:
+                return self._stream.write(text)  # type: ignore[attr-defined]
+            except BrokenPipeError:
+                self.discard()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self._closed:
+            try:
+                self._stream.flush()  # type: ignore[attr-defined]
+            except BrokenPipeError:
+                self.discard()
+
+    def discard(self) -> None:
+        self._closed = True
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self._stream.fileno())  # type: ignore[attr-defined]
+            os.close(devnull)
+        except (OSError, ValueError, AttributeError):
+            pass
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._stream, name)
 
 
 def _dispatch(args: argparse.Namespace) -> int:

@@ -8,11 +8,12 @@ import os
 import sys
 from importlib import resources
 
+from archlint import tree
 from archlint.cli import EXIT_FINDINGS, EXIT_OK, UsageError, use_color
 from archlint.config import ConfigError, load_config
-from archlint.engine import STDIN, Options, Report, discover
+from archlint.engine import STDIN, UNSILENCEABLE_BY_CONFIG, Options, Report, discover
 from archlint.registry import RuleLoadError, find_rule, load_rules
-from archlint.rule import ARCHITECTURES, Rule
+from archlint.rule import ARCHITECTURES, ERROR, Rule
 
 
 def _rules(rule_dirs: list[str]) -> list[Rule]:
@@ -38,22 +39,32 @@ def _check_rule_ids(rules: list[Rule], idents: list[str], flag: str) -> None:
 
 def check(args: argparse.Namespace) -> int:
     try:
-        config, _ = load_config(args.config)
+        config, source = load_config(args.config, isolated=args.isolated)
     except ConfigError as error:
         raise UsageError(str(error)) from error
-    architectures = [*config.get("architectures", []), *args.architecture]
+    # The command line outranks the configuration; a list given there replaces
+    # the configuration's (only rules-dirs add up: both run). As in ruff, a
+    # --select starts the selection afresh: the config's ignore goes with it.
+    architectures = args.architecture or list(config.get("architectures", []))
     _check_architectures(architectures)
     rule_dirs = [*config.get("rules-dirs", []), *args.rules_dir]
     rules = _rules(rule_dirs)
     options = Options(
         architectures=architectures,
-        select=args.select if args.select is not None else config.get("select", []),
-        ignore=args.ignore if args.ignore is not None else config.get("ignore", []),
+        select=args.select or [],
+        ignore=args.ignore or [],
         fail_on=args.fail_on or config.get("fail-on", "error"),
         show_suppressed=args.show_suppressed or config.get("show-suppressed", False),
+        config_select=[] if args.select is not None else list(config.get("select", [])),
+        config_ignore=(
+            [] if args.select is not None or args.ignore is not None else config.get("ignore", [])
+        ),
+        roots=tree.roots_of(args.paths),
     )
     _check_rule_ids(rules, options.select, "--select")
     _check_rule_ids(rules, options.ignore, "--ignore")
+    _check_rule_ids(rules, options.config_select, f"{source}: select")
+    _check_rule_ids(rules, options.config_ignore, f"{source}: ignore")
     for path in args.paths:
         if path != STDIN and not os.path.exists(path):
             raise UsageError(f"{path}: no such file or directory")
@@ -75,7 +86,17 @@ def check(args: argparse.Namespace) -> int:
     )
     report.rules = _reported_rules(rules, report)
     _write(report, args.format, args.output)
-    return EXIT_FINDINGS if report.fails(options.fail_on) else EXIT_OK
+    return EXIT_FINDINGS if _fails(report, options.fail_on, args.fail_on is None) else EXIT_OK
+
+
+def _fails(report: Report, fail_on: str, from_config: bool) -> bool:
+    """Whether the run fails. A configuration's fail-on (the pull request's own) cannot
+    pass a template that could not be read or checked: only --fail-on can."""
+    if report.fails(fail_on):
+        return True
+    return from_config and any(
+        f.rule_id in UNSILENCEABLE_BY_CONFIG and f.severity == ERROR for f in report.active
+    )
 
 
 def _reported_rules(rules: list[Rule], report: Report) -> list[Rule]:

@@ -1,7 +1,9 @@
 """Project configuration: `.archlint.yaml`, `--config FILE` or `[tool.archlint]`.
 
 Validated against `schemas/config.schema.json`; a wrong key or value is a
-usage error that names it.
+usage error that names it. The command line outranks every setting, and a
+configuration cannot silence the findings that a template could not be read
+or checked (`engine.UNSILENCEABLE_BY_CONFIG`).
 """
 
 from __future__ import annotations
@@ -19,8 +21,15 @@ class ConfigError(Exception):
     """A configuration file that is missing, unreadable or invalid."""
 
 
-def load_config(path: str | None) -> tuple[dict, str | None]:
-    """The configuration and where it came from (None: no configuration)."""
+def load_config(path: str | None, *, isolated: bool = False) -> tuple[dict, str | None]:
+    """The configuration and where it came from (None: no configuration).
+
+    `isolated` (`--isolated`) reads no configuration file at all: on a pull
+    request the repository's config is the author's, and its `rules-dirs` run
+    the author's Python.
+    """
+    if isolated:
+        return {}, None
     if path is not None:
         return _validated(_read_yaml(path), path), path
     if os.path.isfile(DEFAULT_FILE):

@@ -15,7 +15,7 @@ import traceback
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from archlint import builtin, nested
+from archlint import builtin, nested, safeio
 from archlint.nodes import LoadProblem, Map
 from archlint.rule import (
     ARCHITECTURES,
@@ -40,13 +40,25 @@ _LOOKS_LIKE_TEMPLATE = re.compile(
 )
 
 
+# Findings that a template could not be read or checked: a configuration file
+# (the pull request's own) cannot silence them, only the command line can.
+UNSILENCEABLE_BY_CONFIG = frozenset({"AL000", "AL001", "AL002", "AL003"})
+
+
 @dataclass
 class Options:
     architectures: list[str] = field(default_factory=list)
+    # From the command line (or an API caller): they decide every rule.
     select: list[str] = field(default_factory=list)
     ignore: list[str] = field(default_factory=list)
     fail_on: str = ERROR
     show_suppressed: bool = False
+    # From a configuration file: they decide every rule but UNSILENCEABLE_BY_CONFIG.
+    config_select: list[str] = field(default_factory=list)
+    config_ignore: list[str] = field(default_factory=list)
+    # The checked trees (archlint.tree): local files a template names are read
+    # only inside the root holding it; empty: its repository or folder.
+    roots: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -91,22 +103,39 @@ def discover(paths: Iterable[str]) -> Iterator[tuple[str, bool]]:
             dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
             for name in sorted(files):
                 if name.lower().endswith(TEMPLATE_SUFFIXES):
-                    yield os.path.join(root, name), False
+                    found = os.path.join(root, name)
+                    # FIFOs, devices, sockets (or links to them) are skipped
+                    # unopened; a dangling link is reported as unreadable.
+                    if safeio.is_regular(found) or not os.path.exists(found):
+                        yield found, False
 
 
 def read(path: str) -> bytes:
+    """A template's bytes: regular files only (else `safeio.NotRegularFile`, an
+    OSError), at most one byte past the loader's size limit."""
+    from archlint.loader import MAX_FILE_BYTES
+
     if path == STDIN:
-        return sys.stdin.buffer.read()
-    with open(path, "rb") as handle:
-        return handle.read()
+        return safeio.read_stream(sys.stdin.buffer, MAX_FILE_BYTES)
+    return safeio.read_regular(path, MAX_FILE_BYTES)
 
 
 def selected(rules: list[Rule], options: Options) -> list[Rule]:
     def matches(rule: Rule, idents: list[str]) -> bool:
         return any(rule.code.lower().startswith(i.lower()) or rule.name == i for i in idents)
 
-    chosen = [r for r in rules if not options.select or matches(r, options.select)]
-    return [r for r in chosen if not matches(r, options.ignore)]
+    def kept(rule: Rule) -> bool:
+        if options.select and not matches(rule, options.select):
+            return False
+        if matches(rule, options.ignore):
+            return False
+        if rule.code in UNSILENCEABLE_BY_CONFIG:
+            return True
+        if options.config_select and not matches(rule, options.config_select):
+            return False
+        return not matches(rule, options.config_ignore)
+
+    return [r for r in rules if kept(r)]
 
 
 class Checker:
@@ -120,13 +149,19 @@ class Checker:
         self.ran: dict[str, set[str]] = {}
 
     def check_path(self, path: str, explicit: bool = True) -> list[Finding] | None:
-        """Findings for one file, or None when it is not a template (skipped)."""
+        """Findings for one file, or None when it is not a template (skipped).
+
+        Never raises for one file: whatever fails while checking it is its
+        AL000 finding, naming the stage, and the next file is checked.
+        """
         try:
             data = read(path)
         except OSError as error:
             return [
                 self._engine(builtin.UNREADABLE, path, None, None, f"cannot read: {error.strerror}")
             ]
+        except Exception as error:
+            return [self._failure(path, "load", error)]
         return self.check_bytes(path, data, explicit)
 
     def check_bytes(self, path: str, data: bytes, explicit: bool = True) -> list[Finding] | None:
@@ -135,9 +170,15 @@ class Checker:
         enabled = gc.isenabled()
         gc.disable()
         try:
-            template = Template.from_bytes(path, data)
-            if not self._is_template(template, explicit):
-                return None
+            try:
+                template = Template.from_bytes(path, data)
+                if not self._is_template(template, explicit):
+                    return None
+            except Exception as error:
+                text = data[:200_000].decode("utf-8", "replace")
+                if not explicit and not _LOOKS_LIKE_TEMPLATE.search(text):
+                    return None
+                return [self._failure(path, "load", error)]
             return self.check_template(template)
         finally:
             if enabled:
@@ -149,6 +190,11 @@ class Checker:
         kinds = {p.kind for p in template.problems}
         if kinds == {"empty"}:
             return explicit
+        # A file named on the command line that cannot even be read (bad bytes,
+        # UTF-16 without a byte-order mark, binary, an alias cycle or bomb, over
+        # the size limit) is reported: it may be a template nobody can check.
+        if explicit and kinds & {"encoding", "too-large"}:
+            return True
         # Broken or oddly shaped files are ours only if they look like a
         # template: other YAML in the repository (CI configs, playbooks) is not.
         if kinds & {"syntax", "encoding", "too-large", "duplicate-key", "not-template"}:
@@ -156,31 +202,117 @@ class Checker:
         return False
 
     def check_template(self, template: Template) -> list[Finding]:
-        findings = list(self._load_findings(template))
-        architectures = self._architectures(template, findings)
-        self.ran[template.path] = (
-            {r.code for r in self.rules if r.check is not None and r.applies_to(architectures)}
-            if template.resources
-            else set()
-        )
-        if template.resources:
-            findings.extend(self._transform_findings(template))
-            stacks = nested.locations(template)
-            template, problem, notes = self._expand(template)
-            if problem is not None:
-                findings.append(problem)
-            else:
-                inlined = nested.inline(template, stacks, self._load_child)
-                template = inlined.template
-                findings.extend(
-                    self._engine(builtin.NOT_CHECKED, template.path, None, note.line, note.message)
-                    for note in [*notes, *inlined.notes]
-                )
-                findings.extend(self._run_rules(template, architectures))
-        findings = self._suppress(template, findings)
+        """Findings for one template; an exception at any stage ("load", "structure",
+        "expand", "graph", "rules") is an AL000 finding, after those found before it."""
+        from archlint import sam
+
+        findings: list[Finding] = []
+        stage = "load"
+        try:
+            findings.extend(self._load_findings(template))
+            architectures = self._architectures(template, findings)
+            self.ran[template.path] = (
+                {r.code for r in self.rules if r.check is not None and r.applies_to(architectures)}
+                if template.resources
+                else set()
+            )
+            if template.resources:
+                written, is_sam = template, sam.is_sam(template)
+                if not is_sam:  # as written: CDK's inlining below adds references
+                    stage = "structure"
+                    findings.extend(self._structure(template, written))
+                stage = "expand"
+                findings.extend(self._transform_findings(template))
+                stacks = nested.locations(template)
+                template, problem, notes = self._expand(template)
+                if problem is not None:
+                    findings.append(problem)
+                else:
+                    if is_sam:  # as CloudFormation sees it: what SAM generates is defined
+                        stage = "structure"
+                        findings.extend(self._structure(template, written))
+                    stage = "expand"
+                    self._child_failures: list[Finding] = []
+                    inlined = nested.inline(
+                        template, stacks, self._load_child, roots=self.options.roots
+                    )
+                    template = inlined.template
+                    findings.extend(self._child_failures)
+                    findings.extend(
+                        self._engine(
+                            builtin.NOT_CHECKED, template.path, None, note.line, note.message
+                        )
+                        for note in [*notes, *inlined.notes]
+                    )
+                    stage = "graph"
+                    from archlint.graph import ResourceGraph  # networkx only for real templates
+
+                    graph = ResourceGraph(template, tuple(architectures))
+                    stage = "rules"
+                    findings.extend(self._run_rules(template, architectures, graph))
+                    findings.extend(self._resolver_findings(template, graph.resolver))
+            stage = "suppressions"
+            findings = self._suppress(template, findings)
+        except Exception as error:  # one template never aborts the run
+            findings.append(self._failure(template.path, stage, error))
         findings = [f for f in findings if f.rule_id in self.enabled]
         findings.sort(key=Finding.sort_key)
         return findings
+
+    def _failure(
+        self, path: str, stage: str, error: BaseException, rest: str = "what follows it"
+    ) -> Finding:
+        """The AL000 finding for an exception that stopped (a stage of) the check of a file."""
+        frames = traceback.extract_tb(error.__traceback__)
+        where = f" at {os.path.basename(frames[-1].filename)}:{frames[-1].lineno}" if frames else ""
+        text = str(error)
+        text = text if len(text) <= 200 else text[:200] + "..."
+        return self._engine(
+            builtin.RULE_ERROR,
+            path,
+            None,
+            None,
+            f"archlint failed while checking this template (stage: {stage}): "
+            f"{type(error).__name__}: {text}{where}; {rest} was not checked",
+        )
+
+    def _structure(self, template: Template, written: Template) -> Iterator[Finding]:
+        """AL003 for what CloudFormation rejects; not where a macro rewrites the template."""
+        from archlint import sam, structure
+
+        if any(t != sam.SAM_TRANSFORM for t in written.transforms) or "Rain::" in written.text:
+            return  # a macro or `rain pkg` makes the template CloudFormation sees
+        try:
+            problems = structure.check(template)
+        except Exception as error:  # the rules still run
+            yield self._failure(template.path, "structure", error, "its structure")
+            return
+        for problem in problems:
+            resource = template.resources.get(problem.resource or "")
+            name = (resource.origin or resource.logical_id) if resource else problem.resource
+            yield self._engine(
+                builtin.INVALID_TEMPLATE, template.path, name, problem.line, problem.message
+            )
+
+    def _resolver_findings(self, template: Template, resolver: object) -> Iterator[Finding]:
+        """AL006 for what value resolution could not decide, once per template."""
+        from archlint.values import MAX_COMBINATIONS
+
+        places: list = getattr(resolver, "over_approximated", [])
+        if places:
+            what, line = places[0]
+            others = len(dict.fromkeys(places)) - 1
+            more = f" (and {others} more place{'s' if others > 1 else ''})" if others else ""
+            yield self._engine(
+                builtin.NOT_CHECKED,
+                template.path,
+                None,
+                line,
+                f"more than {MAX_COMBINATIONS} combinations of {what}{more}; values were "
+                "over-approximated: each choice counts on its own, any mix of them is undecided",
+            )
+        for message, line in getattr(resolver, "notes", {}):
+            yield self._engine(builtin.NOT_CHECKED, template.path, None, line, message)
 
     # -- pieces ---------------------------------------------------------------
 
@@ -209,7 +341,7 @@ class Checker:
         for problem in template.problems:
             if problem.kind == "duplicate-key":
                 rule = builtin.DUPLICATE_KEY
-            elif problem.kind in ("not-template", "invalid-resource"):
+            elif problem.kind in ("not-template", "invalid-resource", "invalid-structure"):
                 rule = builtin.INVALID_TEMPLATE
             elif problem.kind in ("empty", "not-expanded"):
                 rule = builtin.NOT_CHECKED
@@ -237,14 +369,24 @@ class Checker:
         return sorted({*self.options.architectures, *(d for d in declared if d in ARCHITECTURES)})
 
     def _load_child(self, path: str) -> Template | None:
-        """A nested stack's template, expanded like any other (None: unusable)."""
+        """A nested stack's template, expanded like any other (None: unusable).
+
+        A child that makes archlint fail is an AL000 finding of the parent
+        (`_child_failures`); the parent is checked without it.
+        """
+        stage = "load"
         try:
             child = Template.from_bytes(path, read(path))
+            if not child.resources:
+                return None
+            stage = "expand"
+            expanded, problem, _ = self._expand(child)
         except OSError:
             return None
-        if not child.resources:
+        except Exception as error:
+            failure = self._failure(path, f"{stage} of a nested stack template", error)
+            getattr(self, "_child_failures", []).append(failure)
             return None
-        expanded, problem, _ = self._expand(child)
         return None if problem is not None else expanded
 
     def _expand(self, template: Template) -> tuple[Template, Finding | None, list[LoadProblem]]:
@@ -283,10 +425,13 @@ class Checker:
                 "or changes are not checked",
             )
 
-    def _run_rules(self, template: Template, architectures: list[str]) -> Iterator[Finding]:
+    def _run_rules(
+        self, template: Template, architectures: list[str], graph: object = None
+    ) -> Iterator[Finding]:
         from archlint.graph import ResourceGraph  # networkx only for real templates
 
-        graph = ResourceGraph(template, tuple(architectures))
+        if not isinstance(graph, ResourceGraph):
+            graph = ResourceGraph(template, tuple(architectures))
         findings: list[Finding] = []
         for rule in self.rules:
             if rule.check is None or not rule.applies_to(architectures):

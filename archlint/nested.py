@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from archlint import tree
 from archlint.nodes import LoadProblem, Map, Seq
 from archlint.template import Resource, Template
 
@@ -52,11 +53,17 @@ def inline(
     load_child: ChildLoader,
     depth: int = 0,
     seen: frozenset[str] = frozenset(),
+    roots: Sequence[str] = (),
 ) -> Inlined:
-    """The template with the resources of its local nested stacks added."""
+    """The template with the resources of its local nested stacks added.
+
+    Local templates are read only inside the checked tree (`archlint.tree`):
+    the widest of `roots` holding the template, else its repository or folder.
+    """
     result = Inlined(template)
     if not stack_locations or depth >= MAX_NESTING:
         return result
+    root = tree.tree_of(template.path, roots)
     # Relative to the parent as the user named it, so findings show the path
     # they would see for the child file itself.
     here = os.path.dirname(template.path) if template.path != "-" else ""
@@ -65,8 +72,20 @@ def inline(
         if stack.type not in NESTED_TYPES or stack.logical_id not in stack_locations:
             continue
         location = stack_locations[stack.logical_id]
+        function = _intrinsic(location)
+        if function is not None:
+            result.notes.append(
+                LoadProblem(
+                    "not-expanded",
+                    f"nested stack {stack.logical_id}: its {NESTED_TYPES[stack.type]} is "
+                    f"{function}, known only at deploy time; the template it names is not checked",
+                    stack.line_of(NESTED_TYPES[stack.type]),
+                    "info",
+                )
+            )
+            continue
         if not isinstance(location, str) or not location:
-            continue  # an intrinsic or a SAR application: nothing local to follow
+            continue  # a SAR application: nothing local to follow
         if location.startswith(("http://", "https://", "s3://")):
             result.notes.append(
                 LoadProblem(
@@ -79,6 +98,17 @@ def inline(
             )
             continue
         path = os.path.normpath(os.path.join(here, location))
+        if tree.escapes(location, path, root):
+            result.notes.append(
+                LoadProblem(
+                    "not-expanded",
+                    f"nested stack {stack.logical_id}: template {location} is outside the "
+                    "checked tree; not read",
+                    stack.line_of(NESTED_TYPES[stack.type]),
+                    "info",
+                )
+            )
+            continue
         if os.path.abspath(path) in seen or not os.path.isfile(path):
             if os.path.abspath(path) not in seen:
                 result.notes.append(
@@ -94,9 +124,22 @@ def inline(
         if child is None:
             continue
         grandchildren = locations(child)
-        child = inline(child, grandchildren, load_child, depth + 1, seen).template
+        child = inline(child, grandchildren, load_child, depth + 1, seen, (root,)).template
         _merge(template, stack, child)
     return result
+
+
+def _intrinsic(location: object) -> str | None:
+    """`Fn::Sub 'https://${Bucket}.s3.amazonaws.com/child.yaml'` for an intrinsic location."""
+    if not isinstance(location, dict) or len(location) != 1:
+        return None
+    ((key, args),) = location.items()
+    if key != "Ref" and not str(key).startswith("Fn::"):
+        return None
+    shown = args if isinstance(args, str) else args[0] if isinstance(args, list) and args else ""
+    shown = shown if isinstance(shown, str) else ""
+    shown = shown if len(shown) <= 80 else shown[:80] + "..."
+    return f"{key} {shown!r}" if shown else str(key)
 
 
 def _merge(parent: Template, stack: Resource, child: Template) -> None:

@@ -79,8 +79,10 @@ def test_action_shape():
         "fail-on",
         "sarif-file",
         "upload-sarif",
+        "isolated",
         "python-version",
     }
+    assert data["inputs"]["isolated"]["default"] == "false"
     assert data["inputs"]["upload-sarif"]["default"] == "true"
     steps = data["runs"]["steps"]
     assert data["runs"]["using"] == "composite"
@@ -100,6 +102,7 @@ def run_check_step(
     fmt: str = "text",
     fail_on: str = "",
     sarif: str = "archlint.sarif",
+    isolated: str = "false",
 ) -> tuple[int, dict[str, str], str]:
     """The action's `Run archlint` step, under bash as GitHub runs it."""
     script = workdir / "check-step.sh"
@@ -116,6 +119,7 @@ def run_check_step(
         ARCHLINT_FORMAT=fmt,
         ARCHLINT_FAIL_ON=fail_on,
         ARCHLINT_SARIF=sarif,
+        ARCHLINT_ISOLATED=isolated,
     )
     result = subprocess.run(
         ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
@@ -174,6 +178,9 @@ def test_action_architectures_and_configured_fail_on(workdir: Path):
     assert outputs["exit-code"] == "0", "an empty fail-on input leaves it to .archlint.yaml"
     _, outputs, _ = run_check_step(workdir, "stacks", fail_on="error")
     assert outputs["exit-code"] == "1"
+    # A fork's pull request: the repository's .archlint.yaml is not trusted.
+    _, outputs, _ = run_check_step(workdir, "stacks", isolated="true")
+    assert outputs["exit-code"] == "1", "isolated ignores the configured fail-on: never"
 
 
 def test_action_usage_error_writes_no_sarif(workdir: Path):

@@ -189,8 +189,10 @@ def _configured_checker() -> Any:
         )
     options = Options(
         architectures=architectures,
-        select=list(config.get("select", [])),
-        ignore=list(config.get("ignore", [])),
+        # A repository's config decides the catalogue rules, never whether an
+        # unreadable template is reported (AL000-AL003): see engine.selected.
+        config_select=list(config.get("select", [])),
+        config_ignore=list(config.get("ignore", [])),
     )
     _checker = (cwd, Checker(rules, options))
     return _checker[1]

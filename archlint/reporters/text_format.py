@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TextIO
 
 from archlint.engine import Report
+from archlint.reporters.safe import visible
 
 _COLORS = {"error": "\033[31m", "warning": "\033[33m", "info": "\033[36m"}
 _BOLD = "\033[1m"
@@ -12,24 +13,29 @@ _RESET = "\033[0m"
 
 
 def write(report: Report, stream: TextIO, *, color: bool = False) -> None:
+    # Every string but the severity and the line can come from a template or
+    # its file name: each is written on its line with its controls escaped.
     for finding in report.findings:
         if finding.suppressed and not report.show_suppressed:
             continue
-        location = f"{finding.file}:{finding.line}" if finding.line else finding.file
+        file = visible(finding.file)
+        location = f"{file}:{finding.line}" if finding.line else file
         severity = finding.severity
         if color:
             location = f"{_BOLD}{location}{_RESET}"
             severity = f"{_COLORS[severity]}{severity}{_RESET}"
-        resource = f" [{finding.resource}]" if finding.resource else ""
+        resource = f" [{visible(finding.resource)}]" if finding.resource else ""
         if finding.extra.get("cdk_path"):
-            resource += f" (construct {finding.extra['cdk_path']})"
-        suppressed = f" (suppressed: {finding.suppression_reason})" if finding.suppressed else ""
+            resource += f" (construct {visible(finding.extra['cdk_path'])})"
+        suppressed = (
+            f" (suppressed: {visible(finding.suppression_reason)})" if finding.suppressed else ""
+        )
         stream.write(
-            f"{location}: {severity} {finding.rule_id} {finding.rule_name}{resource} "
-            f"{finding.message}{suppressed}\n"
+            f"{location}: {severity} {visible(finding.rule_id)} {visible(finding.rule_name)}"
+            f"{resource} {visible(finding.message)}{suppressed}\n"
         )
         if finding.fix and not finding.suppressed:
-            stream.write(f"    fix: {finding.fix}\n")
+            stream.write(f"    fix: {visible(finding.fix)}\n")
     if report.statistics:
         write_statistics(report, stream)
     stream.write(summary_line(report) + "\n")
@@ -41,7 +47,7 @@ def write_statistics(report: Report, stream: TextIO) -> None:
         key = (finding.rule_id, finding.rule_name)
         counts[key] = counts.get(key, 0) + 1
     for (code, name), count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
-        stream.write(f"{count:>5}\t{code}\t{name}\n")
+        stream.write(f"{count:>5}\t{visible(code)}\t{visible(name)}\n")
 
 
 def summary_line(report: Report) -> str:
