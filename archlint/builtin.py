@@ -14,12 +14,17 @@ RULE_ERROR = Rule(
     requirement="ENGINE",
     severity=ERROR,
     doc="""## What it does
-Reports a rule that raised an exception on this template.
+Reports a rule that raised an exception on this template, or a template that
+made archlint itself fail while loading, expanding (SAM, CDK, nested stacks),
+checking its structure or building its graph. The finding names the stage
+(`load`, `expand`, `structure`, `graph`, `rules`, or the rule) and the
+exception.
 
 ## Why is this bad?
 A crashed rule checked nothing, and a silent pass would be a lie. The other
-rules still run; this finding names the rule and the exception so the bug can
-be reported.""",
+rules still run, and the other templates are still checked and reported;
+this finding names the rule or stage and the exception so the bug can be
+reported.""",
     fix="Report the rule and the template to the archlint maintainers; suppress "
     "the rule for this template meanwhile.",
 )
@@ -93,10 +98,22 @@ INVALID_TEMPLATE = Rule(
     doc="""## What it does
 Reports a template whose structure CloudFormation rejects: a top level that
 is not a mapping, `Resources` that is not a mapping, a resource without a
-`Type`.
+`Type`; a `Ref`, `Fn::GetAtt` or `Fn::Sub` variable that names no resource,
+parameter or pseudo parameter; a `DependsOn` naming no resource; resources
+that depend on themselves (through `Ref`, `Fn::GetAtt`, `Fn::Sub` or
+`DependsOn`) or conditions that do; a `Condition` or `Fn::If` naming no
+condition; a malformed `Fn::Sub` (an unclosed `${Name`), `Fn::GetAtt` or
+`Fn::If`; a `Ref` to a list or a mapping; `Properties`, `Metadata` or
+`DependsOn` of the wrong shape, or an attribute CloudFormation does not
+know; an intrinsic function inside `Mappings`; an unknown short-form tag
+(`!Foo`). SAM templates are judged as the SAM translator's output, so the
+resources SAM generates are defined; templates with other transforms or Rain
+directives are not judged (a macro may define anything).
 
 ## Why is this bad?
-The stack cannot be created, and the broken resource cannot be checked.
+The stack cannot be created, and the broken resource cannot be checked. A
+rule that cannot resolve a dangling reference says nothing: without this
+finding the template would pass.
 
 ## Example
 ```yaml
@@ -111,7 +128,8 @@ Resources:
   Queue:
     Type: AWS::SQS::Queue
 ```""",
-    fix="Give every resource a Type and keep Resources a mapping of logical ids.",
+    fix="Fix what the message names at its line: define the resource, parameter or condition "
+    "(or correct its name), break the cycle, or give the section the shape CloudFormation takes.",
 )
 
 SUPPRESSION_WITHOUT_REASON = Rule(
@@ -180,7 +198,12 @@ NOT_CHECKED = Rule(
     severity=INFO,
     doc="""## What it does
 Says what archlint could not check in a template: an empty file, a macro or
-transform it does not expand, a value it cannot resolve.
+transform it does not expand (a Rain directive), a value it cannot resolve,
+a policy document an `AWS::Include` transform brings in at deploy time, a
+nested stack whose `TemplateURL` is an intrinsic function. Once per
+template, it also says when a value had more combinations (of `Fn::If`
+branches, parameter values, mapping rows) than archlint enumerates: each
+choice then still counts on its own, and any mix of them is undecided.
 
 ## Why is this bad?
 It is not bad in itself; it tells you where archlint's silence is not a pass.""",

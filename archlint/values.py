@@ -13,15 +13,21 @@ from __future__ import annotations
 import itertools
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 
+from archlint import combine
 from archlint.nodes import Map, Seq, line_of
 from archlint.template import Template
 
-# A product of Fn::If branches inside one Fn::Sub/Fn::Join stops here: the
-# remaining combinations add no new kinds of values, only time.
+# A product of Fn::If branches inside one Fn::Sub/Fn::Join is enumerated up
+# to here; past it, it is over-approximated (see `combine.product`) and the
+# resolver says so (`over_approximated`).
 MAX_COMBINATIONS = 32
+# Intrinsics nested (or chained through mappings and nested stack outputs)
+# deeper than this are not followed: the value is an Unknown, and the
+# resolver's recursion stays far from Python's limit.
+MAX_RESOLUTION_DEPTH = 100
 
 INTRINSICS = frozenset(
     {
@@ -115,6 +121,7 @@ class Text:
 
 
 Value = Lit | Ref | Pseudo | Unknown | Text
+_Parts = list[str | Ref | Pseudo | Unknown]  # the pieces of one part of a string
 
 
 def text_of(value: Value) -> str | None:
@@ -159,6 +166,13 @@ class Resolver:
         for resource in template.resources.values():
             if "/" not in resource.key:
                 self._resources.setdefault(resource.logical_id, resource.key)
+        # Intrinsics being resolved right now, by node id: meeting one again is a cycle.
+        self._active: dict[int, str] = {}
+        # Where combinations were over-approximated (what, line), and what
+        # else could not be checked (message, line): the engine reports them
+        # once per template (AL006).
+        self.over_approximated: list[tuple[str, int | None]] = []
+        self.notes: dict[tuple[str, int | None], None] = {}
 
     # -- structure ------------------------------------------------------------
 
@@ -269,7 +283,19 @@ class Resolver:
                 for index, item in enumerate(candidate):
                     line = candidate.line_of(index) if isinstance(candidate, Seq) else None
                     choices.append([(o, line or line_of(o)) for o in self.options(item)])
-                for combination in self._combinations(choices):
+                combinations, over = combine.product(choices, MAX_COMBINATIONS)
+                if over:
+                    self.over_approximated.append(("list items", line_of(candidate)))
+                    # The smallest list the stack can get still counts.
+                    items = [[o[0] for o in options] for options in choices]
+                    smallest = combine.smallest(items)
+                    combinations.append(
+                        tuple(
+                            (item, options[0][1])
+                            for item, options in zip(smallest, choices, strict=True)
+                        )
+                    )
+                for combination in combinations:
                     variants.append([(i, ln) for i, ln in combination if i is not None])
         return variants
 
@@ -283,7 +309,12 @@ class Resolver:
     # -- values -------------------------------------------------------------
 
     def values(self, node: object, line: int | None = None) -> list[Value]:
-        """Every value a node can take."""
+        """Every value a node can take.
+
+        A value that depends on itself (a mapping entry that looks itself up,
+        a nested stack output passed back into the stack) is an `Unknown`
+        naming the cycle, as is one nested deeper than MAX_RESOLUTION_DEPTH.
+        """
         if isinstance(node, (dict, list)):
             cached = self._cache.get(id(node))
             if cached is not None:
@@ -293,10 +324,27 @@ class Resolver:
         if name is None:
             result: list[Value] = [Lit(node, line)]
         else:
-            result = self._intrinsic(name, node[name], line)  # type: ignore[index]
+            key = id(node)
+            if key in self._active:
+                chain = [*self._active.values()]
+                cycle = chain[chain.index(self._active[key]) :]
+                return [Unknown(f"a cycle: {' -> '.join([*cycle, cycle[0]])}", line)]
+            if len(self._active) >= MAX_RESOLUTION_DEPTH:
+                return [
+                    Unknown(f"intrinsic functions nested over {MAX_RESOLUTION_DEPTH} deep", line)
+                ]
+            self._active[key] = _describe(name, node[name])  # type: ignore[index]
+            try:
+                result = self._intrinsic(name, node[name], line)  # type: ignore[index]
+            finally:
+                del self._active[key]
         if isinstance(node, (dict, list)):
             self._cache[id(node)] = result
         return result
+
+    def note(self, message: str, line: int | None) -> None:
+        """Something archlint did not check, for the engine to report (AL006)."""
+        self.notes[message, line] = None
 
     def json_documents(self, node: object, line: int | None = None) -> list[object]:
         """The documents a JSON string can be, parsed: a policy given as a string.
@@ -318,6 +366,8 @@ class Resolver:
                     parsed = _from_json(json.loads(text), where)
                 except ValueError as error:
                     parsed = Unknown(f"not valid JSON ({error})", where)
+                except RecursionError:
+                    parsed = Unknown("JSON nested too deeply to read", where)
                 if not isinstance(parsed, (Map, Seq, Unknown)):
                     parsed = Unknown("JSON that is not an object or array", where)
                 self._json[text, where] = parsed
@@ -442,7 +492,9 @@ class Resolver:
                         following.extend((v, [*path, str(k)]) for k, v in node.items())
                     else:
                         following.append((node.get(name), [*path, name]))
-            rows = following[: MAX_COMBINATIONS * 4]
+            # Every row the keys can select counts (no cap: at most the mapping's
+            # size); a row reached twice counts once.
+            rows = list({tuple(path): (node, path) for node, path in following}.values())
         out: list[Value] = []
         for node, path in rows:
             if node is None:
@@ -524,14 +576,12 @@ class Resolver:
                 if not isinstance(items, list):
                     out.append(items)
                     continue
-                choices = [self.values(item, line) for item in items]
-                for combination in self._combinations(choices):
-                    parts: list[str | Ref | Pseudo | Unknown] = []
-                    for index, value in enumerate(combination):
-                        if index:
-                            parts.append(sep)
-                        parts.extend(_text_parts(value))
-                    out.append(_text(parts, line))
+                choices = [[_text_parts(v) for v in self.values(item, line)] for item in items]
+                combinations, mixed = self._combinations(choices, "Fn::Join parts", line)
+                for combination in combinations:
+                    out.append(_joined(combination, sep, line))
+                if mixed is not None:
+                    out.append(_any_mix(_joined(mixed, sep, line), sep))
         return out
 
     def _fn_sub(self, args: object, line: int | None) -> list[Value]:
@@ -549,9 +599,10 @@ class Resolver:
             pieces.append(self._sub_variable(match.group(1), variables, line))
             position = match.end()
         pieces.append([[args[position:]]])
-        out: list[Value] = []
-        for combination in self._combinations(pieces):
-            out.append(_text([part for chunk in combination for part in chunk], line))
+        combinations, mixed = self._combinations(pieces, "Fn::Sub variables", line)
+        out = [_joined(combination, "", line) for combination in combinations]
+        if mixed is not None:
+            out.append(_any_mix(_joined(mixed, "", line)))
         return out
 
     def _sub_variable(
@@ -566,8 +617,35 @@ class Resolver:
             return [_text_parts(v) for v in self._fn_getatt(name.split(".", 1), line)]
         return [_text_parts(v) for v in self._fn_ref(name, line)] or [[""]]
 
-    def _combinations(self, choices: list[list]) -> Iterator[tuple]:
-        return itertools.islice(itertools.product(*choices), MAX_COMBINATIONS)
+    def _combinations(
+        self, choices: list[list[_Parts]], what: str, line: int | None
+    ) -> tuple[list[tuple[_Parts, ...]], tuple[_Parts, ...] | None]:
+        """The text parts of a string's parts in every combination, and past
+        MAX_COMBINATIONS one more combination standing for any other mix.
+
+        Past the cap each choice of each part still counts on its own
+        (`combine.product`); the mix keeps the parts with a single value and
+        makes the others unknown. The resolver records that it over-approximated.
+        """
+        combinations, over = combine.product(choices, MAX_COMBINATIONS)
+        if not over:
+            return combinations, None
+        self.over_approximated.append((what, line))
+        mixed = tuple(
+            options[0]
+            if len(options) == 1
+            else [Unknown(f"any of {len(options)} values (combinations over-approximated)")]
+            for options in choices
+        )
+        return combinations, mixed
+
+
+def _describe(name: str, args: object) -> str:
+    """An intrinsic as a user would recognise it in a cycle: `Fn::FindInMap [M, a, b]`."""
+    if isinstance(args, list):
+        shown = ", ".join(a if isinstance(a, str) else "..." for a in args[:4])
+        return f"{name} [{shown}]"
+    return f"{name} {args}" if isinstance(args, str) else name
 
 
 def _from_json(node: object, line: int | None) -> object:
@@ -610,6 +688,27 @@ def _text_parts(value: Value) -> list[str | Ref | Pseudo | Unknown]:
         text = value.text()
         return [text] if text is not None else [Unknown("a non-string inside a string")]
     return [value]
+
+
+def _joined(combination: tuple[_Parts, ...], separator: str, line: int | None) -> Value:
+    parts: _Parts = []
+    for index, chunk in enumerate(combination):
+        if index and separator:
+            parts.append(separator)
+        parts.extend(chunk)
+    return _text(parts, line)
+
+
+def _any_mix(value: Value, separator: str = "") -> Value:
+    """The value standing for any mix of over-approximated choices: a `Text`
+    with unknown pieces, or one `Unknown` when nothing of it is known."""
+    if isinstance(value, Text):
+        literal = "".join(p for p in value.parts if isinstance(p, str))
+        if not (literal.replace(separator, "") if separator else literal):
+            return Unknown(
+                "any mix of its parts' values (combinations over-approximated)", value.line
+            )
+    return value
 
 
 def _text(parts: Iterable[str | Ref | Pseudo | Unknown], line: int | None) -> Value:
