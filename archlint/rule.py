@@ -12,6 +12,11 @@ def check(distribution, graph):
 The decorator only attaches a `Rule` to the function; the engine finds
 rules by looking for that attribute. Findings are plain data; how they are
 shown is the reporters' business.
+
+"Cannot decide" is decided once: a rule that cannot tell passes the
+resolver's `Unknown` (or one it builds, for a structural reason) as
+`undecided=`, and the violation becomes an INFO finding that carries the
+reason. No rule picks INFO itself.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from archlint.template import Resource
+from archlint.values import Unknown
 
 ERROR = "error"
 WARNING = "warning"
@@ -77,15 +83,35 @@ class Rule:
 
 @dataclass
 class Violation:
-    """What a rule reports: where, what is wrong, and (optionally) how to fix it."""
+    """What a rule reports: where, what is wrong, and (optionally) how to fix it.
+
+    `undecided`: the `Unknown` that kept the rule from deciding (the
+    resolver's, or one built for a structural reason). The violation is then
+    the rule's "cannot decide": its severity is INFO, and its message ends
+    with the Unknown's reason unless it already holds it. A rule never passes
+    `severity=INFO` itself (that raises); `severity` overrides the rule's
+    severity only with a decided one (e.g. WARNING).
+    """
 
     resource: Resource | None
     message: str
     line: int | None = None
     fix: str | None = None
-    severity: str | None = None  # overrides the rule's, e.g. an `info` "cannot decide"
+    severity: str | None = None  # overrides the rule's, e.g. a warning-level case
     # The catalogue entry this finding is about, where a rule judges several (AL901).
     requirement: str | None = None
+    undecided: Unknown | None = None
+
+    def __post_init__(self) -> None:
+        if self.undecided is None:
+            if self.severity == INFO:
+                raise ValueError("a rule does not choose INFO: pass undecided=Unknown(reason)")
+            return
+        # Idempotent, so `dataclasses.replace` of an undecided violation works.
+        self.severity = INFO
+        reason = self.undecided.reason
+        if reason and reason not in self.message:
+            self.message = f"{self.message}: {reason}"
 
 
 @dataclass

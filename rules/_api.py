@@ -47,12 +47,20 @@ DYNAMODB_DATA_ACTIONS = (
 
 @dataclass(frozen=True)
 class Problem:
-    """Something wrong with `resource`, at `line`; `decided` False: archlint cannot tell."""
+    """Something wrong with `resource`, at `line`; `undecided` set: archlint cannot tell.
+
+    `undecided` is the `Unknown` that kept archlint from deciding; callers pass
+    it on as `Violation(..., undecided=problem.undecided)`.
+    """
 
     resource: Resource
     line: int | None
     reason: str
-    decided: bool = True
+    undecided: Unknown | None = None
+
+    @property
+    def decided(self) -> bool:
+        return self.undecided is None
 
 
 # -- Cognito authorizers ---------------------------------------------------------
@@ -71,7 +79,7 @@ def methods_without_cognito(graph: ResourceGraph) -> list[tuple[Resource, int | 
 
 
 def cognito_problems(graph: ResourceGraph) -> list[Problem]:
-    """`methods_without_cognito`, plus the undecidable cases (`decided` False)."""
+    """`methods_without_cognito`, plus the undecidable cases (`undecided` set)."""
     found: list[Problem] = []
     for method in graph.resources(METHOD):
         found.extend(_method_problems(method, graph))
@@ -112,20 +120,18 @@ def _definition_problems(api: Resource, graph: ResourceGraph) -> Iterator[Proble
             "it is a quick-create HTTP API (Target), whose $default route has no authorizer",
         )
     if "BodyS3Location" in api.properties and "Body" not in api.properties:
-        yield Problem(
-            api,
-            api.line_of("BodyS3Location"),
-            "its OpenAPI definition is in S3 (BodyS3Location), which archlint cannot read",
-            decided=False,
-        )
+        line = api.line_of("BodyS3Location")
+        reason = "its OpenAPI definition is in S3 (BodyS3Location), which archlint cannot read"
+        yield Problem(api, line, reason, undecided=Unknown(reason, line))
     for body, body_line in resolver.find(api.properties, "Body"):
         if not isinstance(body, dict) or intrinsic_name(body):
-            reason = next((v.reason for v in resolver.values(body) if isinstance(v, Unknown)), "")
+            unknown = next((v for v in resolver.values(body) if isinstance(v, Unknown)), None)
+            written = "its OpenAPI Body is not written in the template"
             yield Problem(
                 api,
                 body_line,
-                f"its OpenAPI Body is not written in the template {reason}".rstrip(),
-                decided=False,
+                f"{written} {unknown.reason if unknown else ''}".rstrip(),
+                undecided=unknown or Unknown(written, body_line),
             )
             continue
         schemes = _cognito_schemes(body, graph)
@@ -216,28 +222,33 @@ def _method_problems(method: Resource, graph: ResourceGraph) -> Iterator[Problem
     for value, authorizer in (
         yield from _authorizers(method, "AWS::ApiGateway::Authorizer", graph)
     ):
-        for reason, decided in _authorizer_faults(authorizer, graph):
-            yield Problem(method, value.line, reason, decided)
+        for reason, undecided in _authorizer_faults(authorizer, graph):
+            yield Problem(method, value.line, reason, undecided)
 
 
-def _authorizer_faults(authorizer: Resource, graph: ResourceGraph) -> Iterator[tuple[str, bool]]:
+def _authorizer_faults(
+    authorizer: Resource, graph: ResourceGraph
+) -> Iterator[tuple[str, Unknown | None]]:
+    """(reason, None) for each fault of the authorizer; (reason, Unknown) when undecidable."""
     resolver = graph.resolver
     name = authorizer.logical_id
     kinds = resolver.values_at(authorizer.properties, "Type")
     wrong = [v for v in kinds if v.text() != COGNITO_USER_POOLS]
     for value in wrong:
-        yield f"its authorizer {name} has Type {value.text()}", not isinstance(value, Unknown)
+        reason = f"its authorizer {name} has Type {value.text()}"
+        # The message shows the Type as `${?}`, not the resolver's reason.
+        yield reason, Unknown(reason, value.line) if isinstance(value, Unknown) else None
     if wrong:
         return
     providers = resolver.values_at(authorizer.properties, "ProviderARNs[*]")
     if not providers:
-        yield f"its authorizer {name} has no ProviderARNs", True
+        yield f"its authorizer {name} has no ProviderARNs", None
     for value in providers:
         if isinstance(value, Unknown):
-            yield f"provider of authorizer {name}: {value.reason}", False
+            yield f"provider of authorizer {name}: {value.reason}", value
         elif not targets(graph, value, USER_POOL):
             shown = f"{value.text()}{origin_note(value)}"
-            yield f"its authorizer {name} trusts {shown}, not a user pool of the template", True
+            yield f"its authorizer {name} trusts {shown}, not a user pool of the template", None
 
 
 def _route_problems(route: Resource, graph: ResourceGraph) -> Iterator[Problem]:
@@ -273,7 +284,7 @@ def _authorizers(
     found: list[tuple[Value, Resource]] = []
     for value in ids:
         if isinstance(value, Unknown):
-            yield Problem(resource, value.line, f"AuthorizerId: {value.reason}", decided=False)
+            yield Problem(resource, value.line, f"AuthorizerId: {value.reason}", undecided=value)
             continue
         authorizers = targets(graph, value, authorizer_type)
         if not authorizers:
@@ -294,7 +305,7 @@ def _required(
     fine = True
     for value in values:
         if isinstance(value, Unknown):
-            yield Problem(resource, value.line, f"{prop}: {value.reason}", decided=False)
+            yield Problem(resource, value.line, f"{prop}: {value.reason}", undecided=value)
             fine = False
         elif value.text() != wanted:
             yield Problem(resource, value.line, f"{prop} is {value.text()}{origin_note(value)}")
@@ -361,7 +372,9 @@ def stage_caching_problems(graph: ResourceGraph, api: Resource) -> list[Problem]
     out = []
     for problem, paths in problems.values():
         where = f" for GET {', '.join(paths)}" if paths else ""
-        out.append(Problem(problem.resource, problem.line, problem.reason + where, problem.decided))
+        out.append(
+            Problem(problem.resource, problem.line, problem.reason + where, problem.undecided)
+        )
     return out
 
 
@@ -490,7 +503,7 @@ def _all_true_list(resource: Resource, values: list[Value], what: str) -> list[P
     out = []
     for value in values:
         if isinstance(value, Unknown):
-            out.append(Problem(resource, value.line, f"{what}: {value.reason}", decided=False))
+            out.append(Problem(resource, value.line, f"{what}: {value.reason}", undecided=value))
         elif not (isinstance(value, Lit) and value.value in (True, "true", "True")):
             out.append(
                 Problem(resource, value.line, f"{what} is {value.text()}{origin_note(value)}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from archlint.graph import ResourceGraph
-from archlint.rule import ERROR, INFO, Violation, rule
+from archlint.rule import ERROR, Violation, rule
 from archlint.rules._api import HTTP_API, REST_API, get_methods, stage_caching_problems
 from archlint.rules._cloudfront import caching_cloudfront
 from archlint.template import Resource
@@ -93,7 +93,7 @@ def _uncached(api: Resource, graph: ResourceGraph, behind_cloudfront: bool) -> I
             if problem.decided
             else f"cannot tell whether API {api.logical_id} caches GET responses: {problem.reason}",
             line=problem.line,
-            severity=None if problem.decided else INFO,
+            undecided=problem.undecided,
         )
 
 

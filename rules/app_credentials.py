@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from archlint.graph import ResourceGraph
-from archlint.rule import ERROR, INFO, Violation, rule
+from archlint.rule import ERROR, Violation, rule
 from archlint.template import Resource
 from archlint.values import Lit, Unknown
 
@@ -64,7 +64,7 @@ def _client_secret(client: Resource, graph: ResourceGraph) -> Iterator[Violation
                 client,
                 f"cannot tell whether app client {client.logical_id} has a secret: {value.reason}",
                 line=value.line,
-                severity=INFO,
+                undecided=value,
             )
         elif isinstance(value, Lit) and value.value in (True, "true", "True"):
             origin = f" ({value.origin})" if value.origin else ""

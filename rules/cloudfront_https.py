@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from archlint.graph import ResourceGraph
-from archlint.rule import ERROR, INFO, Violation, rule
+from archlint.rule import ERROR, Violation, rule
 from archlint.template import Resource
 from archlint.values import Lit, Unknown
 
@@ -77,7 +77,7 @@ def cloudfront_allows_http(distribution: Resource, graph: ResourceGraph) -> Iter
                     f"cannot tell the ViewerProtocolPolicy of {label} of "
                     f"{distribution.logical_id}: {value.reason}",
                     line=value.line or line,
-                    severity=INFO,
+                    undecided=value,
                 )
             elif not isinstance(value, Lit) or value.text() not in HTTPS_POLICIES:
                 origin = f" ({value.origin})" if isinstance(value, Lit) and value.origin else ""

@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 
 from archlint.graph import ResourceGraph
-from archlint.rule import ERROR, INFO, Violation, rule
+from archlint.rule import ERROR, Violation, rule
 from archlint.template import Resource
 from archlint.values import Lit, Text, Unknown
 
@@ -91,7 +91,7 @@ def static_credentials(resource: Resource, graph: ResourceGraph) -> Iterator[Vio
                         "is a plain-text secret, and whatever it is, it is shown in plain text "
                         "in the function's configuration",
                         line=value.line,
-                        severity=INFO,
+                        undecided=value,
                     )
                 continue
             problem = _problem(name, value)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from archlint.graph import ResourceGraph
-from archlint.rule import ERROR, INFO, Violation, rule
+from archlint.rule import ERROR, Violation, rule
 from archlint.rules._api import api_functions, apis, tables_granted
 from archlint.template import Resource
+from archlint.values import Unknown
 
 DAX_READS = ("dax:GetItem", "dax:BatchGetItem", "dax:Query", "dax:Scan")
 TABLE_READS = ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:Scan")
@@ -69,12 +70,13 @@ def _cluster_tables(
         shown = ", ".join(
             v.text() for v in graph.resolver.values_at(cluster.properties, "IAMRoleARN")
         )
+        reason = f"its IAMRoleARN {shown or '(none)'} is not a role of the template"
+        line = cluster.line_of("IAMRoleARN")
         return [], Violation(
             cluster,
-            f"cannot tell which tables DAX cluster {cluster.logical_id} may read: its "
-            f"IAMRoleARN {shown or '(none)'} is not a role of the template",
-            line=cluster.line_of("IAMRoleARN"),
-            severity=INFO,
+            f"cannot tell which tables DAX cluster {cluster.logical_id} may read: {reason}",
+            line=line,
+            undecided=Unknown(reason, line),
         )
     tables = [t for role in roles for t in tables_granted(graph, role)]
     if tables:
@@ -126,12 +128,13 @@ def _api_function_problems(
     for function in readers if relevant else functions.values():
         role = graph.execution_role(function)
         if role is None:
+            reason = "its Role is not a role of the template"
+            line = function.line_of("Role")
             yield Violation(
                 function,
-                f"cannot tell whether API function {function.logical_id} may use DAX: its Role "
-                "is not a role of the template",
-                line=function.line_of("Role"),
-                severity=INFO,
+                f"cannot tell whether API function {function.logical_id} may use DAX: {reason}",
+                line=line,
+                undecided=Unknown(reason, line),
             )
         elif not any(graph.grants(role, a, c) for a in DAX_READS for c in clusters):
             names = ", ".join(c.logical_id for c in clusters)

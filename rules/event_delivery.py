@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 from archlint.graph import ResourceGraph
 from archlint.iam import Statement, action_matches
-from archlint.rule import ERROR, INFO, Violation, rule
+from archlint.rule import ERROR, Violation, rule
 from archlint.template import Resource
-from archlint.values import Lit, Value
+from archlint.values import Lit, Unknown, Value
 
 S3_SERVICE = "s3.amazonaws.com"
 SNS_SERVICE = "sns.amazonaws.com"
@@ -65,7 +65,9 @@ def s3_notification_without_lambda_permission(
                 f"bucket {bucket.logical_id} notifies function {value.text()}, which is not "
                 "defined in this template; cannot check its permission for s3.amazonaws.com",
                 line=value.line,
-                severity=INFO,
+                undecided=Unknown(
+                    f"function {value.text()}, which is not defined in this template", value.line
+                ),
             )
         for function in functions:
             if not any(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from archlint.graph import ResourceGraph
-from archlint.rule import INFO, WARNING, Violation, rule
+from archlint.rule import WARNING, Violation, rule
 from archlint.template import Resource
 from archlint.values import Lit, Unknown, Value
 
@@ -56,7 +56,7 @@ def event_source_without_failure_handling(
                     f"cannot tell whether mapping {mapping.logical_id} reads a queue or a "
                     f"stream: EventSourceArn {value.reason}",
                     line=value.line,
-                    severity=INFO,
+                    undecided=value,
                 )
                 continue
             kind = "stream"  # only streams (and Kafka) take a StartingPosition
@@ -91,7 +91,9 @@ def _queue_failures(
             f"mapping {mapping.logical_id} consumes queue {value.text()}, which is not defined "
             "in this template; cannot tell whether it has a dead-letter queue",
             line=value.line,
-            severity=INFO,
+            undecided=Unknown(
+                f"queue {value.text()}, which is not defined in this template", value.line
+            ),
         )
     elif graph.may_be_absent(queue.properties, "RedrivePolicy"):
         values = graph.resolver.values_at(mapping.properties, "FunctionName")
@@ -139,5 +141,5 @@ def _stream_failures(
             f"cannot tell whether stream mapping {mapping.logical_id} bounds its retries: "
             f"MaximumRetryAttempts {unknown[0].reason}",
             line=unknown[0].line,
-            severity=INFO,
+            undecided=unknown[0],
         )

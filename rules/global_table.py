@@ -6,7 +6,7 @@ import itertools
 from collections.abc import Iterator
 
 from archlint.graph import ResourceGraph
-from archlint.rule import ERROR, INFO, Violation, rule
+from archlint.rule import ERROR, Violation, rule
 from archlint.template import Resource
 from archlint.values import MAX_COMBINATIONS, Unknown
 
@@ -60,11 +60,11 @@ def data_not_in_global_table(graph: ResourceGraph) -> Iterator[Violation]:
 def _too_few_regions(table: Resource, graph: ResourceGraph) -> Iterator[Violation]:
     resolver = graph.resolver
     line = table.line_of("Replicas")
-    undecided: str | None = None
+    undecided: Unknown | None = None
     for entries in resolver.list_variants(table.properties.get("Replicas")):
         regions = [resolver.values_at(entry, "Region") for entry, _ in entries]
         for choice in itertools.islice(itertools.product(*regions), MAX_COMBINATIONS):
-            unknown = [v.reason for v in choice if isinstance(v, Unknown)]
+            unknown = [v for v in choice if isinstance(v, Unknown)]
             known = sorted({v.text() for v in choice if not isinstance(v, Unknown)})
             if len(known) + len(unknown) < MIN_REGIONS:
                 yield Violation(
@@ -79,7 +79,8 @@ def _too_few_regions(table: Resource, graph: ResourceGraph) -> Iterator[Violatio
     if undecided:
         yield Violation(
             table,
-            f"cannot tell whether global table {table.logical_id} spans two regions: {undecided}",
+            "cannot tell whether global table "
+            f"{table.logical_id} spans two regions: {undecided.reason}",
             line=line,
-            severity=INFO,
+            undecided=undecided,
         )

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 
 from archlint.graph import ResourceGraph
-from archlint.rule import ERROR, INFO, Violation, rule
+from archlint.rule import ERROR, Violation, rule
 from archlint.rules._api import apis
 from archlint.rules._cloudfront import behaviors_serving
 from archlint.template import Resource
@@ -141,7 +141,7 @@ def _cloudfront_allow_all(api: Resource, graph: ResourceGraph) -> Iterator[Viola
 
 def _undecided(resource: Resource, what: str, value: Unknown) -> Violation:
     return Violation(
-        resource, f"cannot tell {what}: {value.reason}", line=value.line, severity=INFO
+        resource, f"cannot tell {what}: {value.reason}", line=value.line, undecided=value
     )
 
 

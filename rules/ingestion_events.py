@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from archlint.graph import ResourceGraph
-from archlint.rule import ERROR, INFO, Violation, rule
+from archlint.rule import ERROR, Violation, rule
 from archlint.rules._common import FALSE, origin_of, refers_to_type
 from archlint.rules._ingestion import (
     BUCKET,
@@ -79,7 +79,7 @@ def ingestion_bucket_not_notifying_sqs(
                         bucket,
                         f"cannot tell which queue bucket {name} notifies: {value.reason}",
                         line=value.line,
-                        severity=INFO,
+                        undecided=value,
                     )
                 )
             elif not refers_to_type(graph, value, (QUEUE,)):
@@ -199,7 +199,7 @@ def _mapping_problems(
                 mapping,
                 f"cannot tell which function {name} invokes: {value.reason}",
                 line=value.line,
-                severity=INFO,
+                undecided=value,
             )
         elif not refers_to_type(graph, value, FUNCTIONS):
             yield Violation(

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from archlint.graph import ResourceGraph
-from archlint.rule import ERROR, INFO, Violation, rule
+from archlint.rule import ERROR, Violation, rule
 from archlint.rules._common import origin_of, refers_to_type, resources_line
 from archlint.rules._ingestion import BUCKET, INGESTION, consumers, ingestion_buckets
 from archlint.template import Resource
-from archlint.values import Unknown
+from archlint.values import Unknown, Value
 
 ATHENA_WORKGROUP = "AWS::Athena::WorkGroup"
 OUTPUT_LOCATION = "WorkGroupConfiguration.ResultConfiguration.OutputLocation"
@@ -85,7 +85,7 @@ def _output_problems(
                 workgroup,
                 f"cannot tell where workgroup {name} writes results: {value.reason}",
                 line=value.line,
-                severity=INFO,
+                undecided=value,
             )
             continue
         targets = graph.targets_of(value)
@@ -111,12 +111,14 @@ def _consumer_problems(
 ) -> Iterator[Violation]:
     role = graph.execution_role(function)
     if role is None:
+        reason = "its role is not in this template"
+        line = function.line_of("Role")
         yield Violation(
             function,
-            f"cannot tell whether consumer {function.logical_id} may start Athena queries: its "
-            "role is not in this template",
-            line=function.line_of("Role"),
-            severity=INFO,
+            f"cannot tell whether consumer {function.logical_id} may start Athena queries: "
+            f"{reason}",
+            line=line,
+            undecided=Unknown(reason, line),
         )
         return
     if any(graph.grants(role, START_QUERY, workgroup) for workgroup in workgroups):
@@ -174,18 +176,10 @@ def no_serverless_warehouse(graph: ResourceGraph) -> Iterator[Violation]:
     problems: list[Violation] = []
     for workgroup in graph.resources(SERVERLESS_WORKGROUP):
         found = [
-            Violation(
-                workgroup,
-                f"Redshift Serverless workgroup {workgroup.logical_id} serves namespace "
-                f"{value.text()}{origin_of(value)}, not a namespace of this template",
-                line=value.line,
-            )
+            _foreign_namespace(workgroup, value)
             for value in resolver.values_at(workgroup.properties, "NamespaceName")
             if not refers_to_type(graph, value, (NAMESPACE,))
         ]
-        for violation in found:
-            if "${?}" in violation.message:
-                violation.severity = INFO
         if not found and "NamespaceName" in workgroup.properties:
             return
         problems.extend(found)
@@ -237,3 +231,14 @@ def no_serverless_warehouse(graph: ResourceGraph) -> Iterator[Violation]:
             )
         )
     yield from problems
+
+
+def _foreign_namespace(workgroup: Resource, value: Value) -> Violation:
+    served = f"serves namespace {value.text()}{origin_of(value)}"
+    message = (
+        f"Redshift Serverless workgroup {workgroup.logical_id} {served}, "
+        "not a namespace of this template"
+    )
+    # A namespace archlint cannot read (`${?}`) is a "cannot decide".
+    unread = Unknown(served, value.line) if "${?}" in message else None
+    return Violation(workgroup, message, line=value.line, undecided=unread)

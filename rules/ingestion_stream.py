@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from archlint.graph import ResourceGraph
-from archlint.rule import ERROR, INFO, Violation, rule
+from archlint.rule import ERROR, Violation, rule
 from archlint.rules._common import TRUE, key_line, number, origin_of, refers_to_type, resources_line
 from archlint.rules._ingestion import (
     BUCKET,
@@ -109,7 +109,7 @@ def _stream_name_problems(
                 topic_rule,
                 f"cannot tell which stream topic rule {name} sends to: {value.reason}",
                 line=value.line,
-                severity=INFO,
+                undecided=value,
             )
         elif isinstance(value, Ref) and value.attribute and graph.type_of(value.target) == KINESIS:
             yield Violation(
@@ -202,7 +202,7 @@ def _source_problems(firehose: Resource, graph: ResourceGraph) -> Iterator[Viola
                 firehose,
                 f"cannot tell which stream {firehose.logical_id} reads: {value.reason}",
                 line=value.line,
-                severity=INFO,
+                undecided=value,
             )
         elif not refers_to_type(graph, value, (KINESIS,)):
             yield Violation(
@@ -235,7 +235,7 @@ def _destination_problems(firehose: Resource, graph: ResourceGraph) -> Iterator[
                     firehose,
                     f"cannot tell which bucket {name} delivers to: {value.reason}",
                     line=value.line,
-                    severity=INFO,
+                    undecided=value,
                 )
             elif not refers_to_type(graph, value, (BUCKET,)):
                 yield Violation(
@@ -263,11 +263,12 @@ def _buffering_problems(
     for value in intervals:
         seconds = number(value)
         if seconds is None:
+            reason = f"IntervalInSeconds is {value.text()}"
             yield Violation(
                 firehose,
-                f"cannot tell how long {name} buffers: IntervalInSeconds is {value.text()}",
+                f"cannot tell how long {name} buffers: {reason}",
                 line=value.line,
-                severity=INFO,
+                undecided=Unknown(reason, value.line),
             )
         elif seconds > MAX_BUFFER_SECONDS:
             yield Violation(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from archlint.graph import ResourceGraph
-from archlint.rule import ERROR, INFO, Violation, rule
+from archlint.rule import ERROR, Violation, rule
 from archlint.rules._common import TRUE, key_line, origin_of, refers_to_type
 from archlint.rules._ingestion import FIREHOSE, FUNCTIONS, INGESTION, ingestion_firehoses
 from archlint.template import Resource
@@ -96,7 +96,7 @@ def _enabled_problems(
                 firehose,
                 f"cannot tell whether {name} transforms records: {value.reason}",
                 line=value.line,
-                severity=INFO,
+                undecided=value,
             )
         elif not (isinstance(value, Lit) and value.value in TRUE):
             yield Violation(
@@ -150,7 +150,7 @@ def _processor_problems(
                     firehose,
                     f"cannot tell which function transforms {name}'s records: {value.reason}",
                     line=value.line,
-                    severity=INFO,
+                    undecided=value,
                 )
             elif not refers_to_type(graph, value, FUNCTIONS):
                 yield Violation(

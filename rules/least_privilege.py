@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from archlint.graph import ResourceGraph
 from archlint.iam import Statement
-from archlint.rule import ERROR, INFO, Violation, rule
+from archlint.rule import ERROR, Violation, rule
 from archlint.template import Resource
 from archlint.values import Lit, Text, Unknown
 
@@ -54,7 +54,7 @@ def role_grants_wildcard_actions(role: Resource, graph: ResourceGraph) -> Iterat
                         f"cannot tell what managed policy {shown} grants role "
                         f"{role.logical_id}: {statement.unknown_actions[0]}",
                         line=statement.line,
-                        severity=INFO,
+                        undecided=Unknown(statement.unknown_actions[0], statement.line),
                     )
                 continue
             wildcard = _wildcard_actions(statement)
@@ -73,7 +73,7 @@ def role_grants_wildcard_actions(role: Resource, graph: ResourceGraph) -> Iterat
                     f"{statement.label} lets role {role.logical_id} perform {wildcard}; cannot "
                     f"tell on which resources: {unknown.reason}",
                     line=statement.line,
-                    severity=INFO,
+                    undecided=unknown,
                 )
             elif statement.unknown_actions and (everything or not statement.actions):
                 yield Violation(
@@ -81,7 +81,7 @@ def role_grants_wildcard_actions(role: Resource, graph: ResourceGraph) -> Iterat
                     f"cannot tell which actions {statement.label} grants role "
                     f"{role.logical_id}: {statement.unknown_actions[0]}",
                     line=statement.line,
-                    severity=INFO,
+                    undecided=Unknown(statement.unknown_actions[0], statement.line),
                 )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from archlint.graph import ResourceGraph
-from archlint.rule import ERROR, INFO, Violation, rule
+from archlint.rule import ERROR, Violation, rule
 from archlint.rules._api import USER_POOL, cognito_problems
 
 
@@ -51,5 +51,5 @@ def mobile_api_without_cognito_authorizer(graph: ResourceGraph) -> Iterator[Viol
             else f"cannot tell whether {problem.resource.logical_id} requires a Cognito user "
             f"pool token: {problem.reason}",
             line=problem.line,
-            severity=None if problem.decided else INFO,
+            undecided=problem.undecided,
         )

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from archlint.graph import ResourceGraph
 from archlint.iam import Statement
-from archlint.rule import ERROR, INFO, Violation, rule
+from archlint.rule import ERROR, Violation, rule
 from archlint.template import Resource
 from archlint.values import Lit, Text, Unknown, Value, intrinsic_name
 
@@ -96,7 +96,7 @@ def _target_problems(
                 queue,
                 f"cannot tell the dead-letter queue of {queue.logical_id}: {value.reason}",
                 line=value.line or line,
-                severity=INFO,
+                undecided=value,
             )
         elif isinstance(value, Lit) and not value.text():
             origin = f" ({value.origin})" if value.origin else ""
@@ -225,11 +225,13 @@ def _unknown_topics(queue: Resource, graph: ResourceGraph) -> Iterator[Violation
     for subscription in _unknown_subscriptions(queue, graph):
         topics = graph.resolver.values_at(subscription.properties, "TopicArn")
         shown = ", ".join(v.reason if isinstance(v, Unknown) else v.text() for v in topics)
+        line = subscription.line_of("TopicArn")
+        unknown = next((v for v in topics if isinstance(v, Unknown)), None)
         yield Violation(
             subscription,
             f"cannot tell which topic {subscription.logical_id} subscribes queue "
             f"{queue.logical_id} to ({shown or 'no TopicArn'}), so its queue policy is not "
             "checked",
-            line=subscription.line_of("TopicArn"),
-            severity=INFO,
+            line=line,
+            undecided=unknown or Unknown(shown or "no TopicArn", line),
         )

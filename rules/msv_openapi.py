@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterator
 
 from archlint.graph import ResourceGraph
-from archlint.rule import ERROR, INFO, Violation, rule
+from archlint.rule import ERROR, Violation, rule
 from archlint.template import Resource
 from archlint.values import Lit, Unknown, intrinsic_name
 
@@ -98,7 +98,7 @@ def _body_problems(
                 f"cannot tell whether the Body of API {api.logical_id} is an OpenAPI "
                 f"document: {value.reason}",
                 line=value.line or line,
-                severity=INFO,
+                undecided=value,
             )
         elif isinstance(document, dict):
             documents.append(document)
@@ -135,7 +135,7 @@ def _location_problems(
                     f"cannot tell the BodyS3Location.{field} of API {api.logical_id}: "
                     f"{value.reason}",
                     line=value.line or line,
-                    severity=INFO,
+                    undecided=value,
                 )
             elif isinstance(value, Lit) and not value.text():
                 origin = f" ({value.origin})" if value.origin else ""

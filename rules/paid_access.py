@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from archlint.graph import ResourceGraph
 from archlint.iam import Statement
-from archlint.rule import ERROR, INFO, Violation, rule
+from archlint.rule import ERROR, Violation, rule
 from archlint.rules._api import (
     METHOD,
     ROUTE,
@@ -74,7 +74,7 @@ def link_api_without_cognito_authorizer(graph: ResourceGraph) -> Iterator[Violat
             if problem.decided
             else f"cannot tell whether {name} requires a Cognito user pool token: {problem.reason}",
             line=problem.line,
-            severity=None if problem.decided else INFO,
+            undecided=problem.undecided,
         )
     yield from _authorization_left_out(graph)
 
@@ -144,12 +144,16 @@ def link_function_reads_other_tables(graph: ResourceGraph) -> Iterator[Violation
 def _reads_of(function: Resource, graph: ResourceGraph) -> Iterator[Violation]:
     role = graph.execution_role(function)
     if role is None:
+        reason = (
+            f"the execution role of link-issuing function {function.logical_id} is not defined "
+            "in this template"
+        )
+        line = function.line_of("Role")
         yield Violation(
             function,
-            f"the execution role of link-issuing function {function.logical_id} is not defined "
-            "in this template; cannot tell which tables it may read",
-            line=function.line_of("Role"),
-            severity=INFO,
+            f"{reason}; cannot tell which tables it may read",
+            line=line,
+            undecided=Unknown(reason, line),
         )
         return
     grants = list(_table_reads(role, graph))
@@ -172,7 +176,7 @@ def _reads_of(function: Resource, graph: ResourceGraph) -> Iterator[Violation]:
                 owner,
                 f"cannot tell which table {statement.label} lets {whose} read: {value.reason}",
                 line=statement.line,
-                severity=INFO,
+                undecided=value,
             )
         elif not targets:
             suffix = f" {premium[0]}" if premium else ""

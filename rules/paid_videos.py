@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from archlint.graph import ResourceGraph
-from archlint.rule import ERROR, INFO, WARNING, Violation, rule
+from archlint.rule import ERROR, WARNING, Violation, rule
 from archlint.rules.cloudfront_https import cache_behaviors
 from archlint.template import Resource
 from archlint.values import Lit, Unknown, Value
@@ -118,12 +118,16 @@ def _not_template_bucket(
     origin = f" ({value.origin})" if isinstance(value, Lit) and value.origin else ""
     where = f"origin {text}{origin} of distribution {distribution.logical_id}"
     if isinstance(value, Unknown) or any(mark in text for mark in S3_DOMAIN_MARKS):
-        reason = value.reason if isinstance(value, Unknown) else "a bucket outside this template"
+        unknown = (
+            value
+            if isinstance(value, Unknown)
+            else Unknown("a bucket outside this template", value.line)
+        )
         yield Violation(
             distribution,
-            f"cannot tell whether {where} is a private S3 bucket: {reason}",
+            f"cannot tell whether {where} is a private S3 bucket: {unknown.reason}",
             line=value.line,
-            severity=INFO,
+            undecided=unknown,
         )
     else:
         yield Violation(
@@ -204,7 +208,7 @@ def _key_groups(
                 f"cannot tell which key group {label} of {distribution.logical_id} trusts: "
                 f"{value.reason}",
                 line=value.line or line,
-                severity=INFO,
+                undecided=value,
             )
         elif not any(graph.type_of(k) == KEY_GROUP for k in graph.targets_of(value)):
             origin = f" ({value.origin})" if isinstance(value, Lit) and value.origin else ""
@@ -256,7 +260,7 @@ def video_distribution_not_global(
                 distribution,
                 f"cannot tell the PriceClass of {distribution.logical_id}: {value.reason}",
                 line=value.line,
-                severity=INFO,
+                undecided=value,
             )
         elif value.text() != "PriceClass_All":
             origin = f" ({value.origin})" if isinstance(value, Lit) and value.origin else ""

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 
 from archlint.graph import ResourceGraph
 from archlint.iam import Statement
-from archlint.rule import ERROR, INFO, Violation, rule
+from archlint.rule import ERROR, Violation, rule
 from archlint.template import Resource
-from archlint.values import Lit, Text, Value
+from archlint.values import Lit, Text, Unknown, Value
 
 WRITE_ACTION = "s3:PutObject"
 FUNCTION_TYPES = ("AWS::Lambda::Function", "AWS::Lambda::Alias", "AWS::Lambda::Version")
@@ -96,12 +96,13 @@ def _writes_back(
         f"{bucket.logical_id}{_describe(filters)}"
     )
     if role is None:
+        reason = "its execution role is not defined in this template"
+        line = function.line_of("Role")
         yield Violation(
             function,
-            f"{trigger}, but its execution role is not defined in this template; cannot tell "
-            "whether it writes to that bucket",
-            line=function.line_of("Role"),
-            severity=INFO,
+            f"{trigger}, but {reason}; cannot tell whether it writes to that bucket",
+            line=line,
+            undecided=Unknown(reason, line),
         )
         return
     for policy in graph.role_policies(role):
@@ -113,7 +114,7 @@ def _writes_back(
                 for value, keys in grants
                 if keys is not None and any(_may_match(keys, p, s) for p, s in filters)
             ]
-            undecided = [value for value, keys in grants if keys is None]
+            unsure = [value for value, keys in grants if keys is None]
             if looping:
                 yield Violation(
                     owner,
@@ -121,13 +122,14 @@ def _writes_back(
                     f"{looping[0].text()}: every object it writes triggers it again",
                     line=statement.line,
                 )
-            elif undecided:
+            elif unsure:
+                reason = f"s3:PutObject on {unsure[0].text() or '?'}"
                 yield Violation(
                     owner,
                     f"{trigger}; cannot tell whether {statement.label} lets it write there: "
-                    f"s3:PutObject on {undecided[0].text() or '?'}",
+                    f"{reason}",
                     line=statement.line,
-                    severity=INFO,
+                    undecided=Unknown(reason, statement.line),
                 )
 
 

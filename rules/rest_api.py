@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from archlint.graph import ResourceGraph
-from archlint.rule import ERROR, INFO, Violation, rule
+from archlint.rule import ERROR, Violation, rule
 from archlint.rules._api import api_functions, apis, tables_granted
 from archlint.template import Resource
+from archlint.values import Unknown
 
 
 @rule(
@@ -66,12 +67,13 @@ def _missing_access(
     where = f"function {function.logical_id} behind API {api.logical_id}"
     if role is None:
         shown = ", ".join(v.text() for v in graph.resolver.values_at(function.properties, "Role"))
+        reason = f"its Role {shown or '(none)'} is not a role of the template"
+        line = function.line_of("Role")
         return Violation(
             function,
-            f"cannot tell whether {where} reaches DynamoDB: its Role {shown or '(none)'} is not "
-            "a role of the template",
-            line=function.line_of("Role"),
-            severity=INFO,
+            f"cannot tell whether {where} reaches DynamoDB: {reason}",
+            line=line,
+            undecided=Unknown(reason, line),
         )
     return Violation(
         role,

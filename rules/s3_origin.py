@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from archlint.graph import ResourceGraph
 from archlint.iam import Principal, Statement
-from archlint.rule import ERROR, INFO, Violation, rule
+from archlint.rule import ERROR, Violation, rule
 from archlint.template import Resource
 from archlint.values import Lit, Unknown
 
@@ -121,7 +121,7 @@ def _origin_settings(
                     f"{bucket.logical_id} uses an Origin Access Control or Identity: "
                     f"{unknown[0].reason}",
                     line=unknown[0].line or line,
-                    severity=INFO,
+                    undecided=unknown[0],
                 )
 
 

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 
 from archlint.graph import ResourceGraph
-from archlint.rule import ERROR, INFO, Violation, rule
+from archlint.rule import ERROR, Violation, rule
 from archlint.rules._api import api_functions, apis
 from archlint.template import Resource
 from archlint.values import Lit, Text, Unknown, Value
@@ -58,12 +58,15 @@ def signing_key_not_in_secret_store(graph: ResourceGraph) -> Iterator[Violation]
     """
     signers = _signers(graph)
     if not signers:
+        reason = (
+            "no function refers to the key group or public key, and no API integrates a function"
+        )
+        line = graph.template.root.line_of("Resources")
         yield Violation(
             None,
-            "cannot tell which function signs the video URLs: no function refers to the key "
-            "group or public key, and no API integrates a function",
-            line=graph.template.root.line_of("Resources"),
-            severity=INFO,
+            f"cannot tell which function signs the video URLs: {reason}",
+            line=line,
+            undecided=Unknown(reason, line),
         )
     for function in signers:
         yield from _key_in_environment(function, graph)
@@ -132,12 +135,16 @@ def _holds_key(name: str, value: Value) -> str | None:
 def _no_secret_read(function: Resource, graph: ResourceGraph) -> Iterator[Violation]:
     role = graph.execution_role(function)
     if role is None:
+        reason = (
+            f"the execution role of signing function {function.logical_id} is not defined in "
+            "this template"
+        )
+        line = function.line_of("Role")
         yield Violation(
             function,
-            f"the execution role of signing function {function.logical_id} is not defined in "
-            "this template; cannot tell whether it reads the key from a secret store",
-            line=function.line_of("Role"),
-            severity=INFO,
+            f"{reason}; cannot tell whether it reads the key from a secret store",
+            line=line,
+            undecided=Unknown(reason, line),
         )
         return
     for action in READ_SECRET:

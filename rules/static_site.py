@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from archlint.graph import ResourceGraph
-from archlint.rule import ERROR, INFO, Violation, rule
+from archlint.rule import ERROR, Violation, rule
 from archlint.rules._cloudfront import behavior_caching, behaviors_serving
+from archlint.values import Unknown
 
 
 @rule(
@@ -58,7 +59,7 @@ def static_site_not_cached_by_cloudfront(graph: ResourceGraph) -> Iterator[Viola
                             f"cannot tell whether {label} of {distribution.logical_id} caches "
                             f"bucket {bucket.logical_id}: {why}",
                             line=at,
-                            severity=INFO,
+                            undecided=Unknown(why, at),
                         )
     if not served:
         yield Violation(

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 
 from archlint.graph import ResourceGraph
-from archlint.rule import ERROR, INFO, Violation, rule
+from archlint.rule import ERROR, Violation, rule
 from archlint.rules._common import number, origin_of
 from archlint.rules.cloudfront_https import cache_behaviors, with_origin_groups
 from archlint.rules.update_fleet import LOAD_BALANCER, UPDATES, application_load_balancers
@@ -206,15 +206,15 @@ def update_files_not_cached(dist: Resource, graph: ResourceGraph) -> Iterator[Vi
     if not lb_ids:
         return
     for label, behavior, line in _update_behaviors(dist, lb_ids, graph):
-        for reason, where, severity in _not_caching(behavior, line, graph):
+        for reason, where, unknown in _not_caching(behavior, line, graph):
             yield Violation(
                 dist,
                 f"{label} of {dist.logical_id} routes to the load balancer but does not cache: "
                 f"{reason}"
-                if severity is None
+                if unknown is None
                 else f"cannot tell whether {label} of {dist.logical_id} caches: {reason}",
                 line=where,
-                severity=severity,
+                undecided=unknown,
             )
 
 
@@ -255,8 +255,9 @@ def _update_behaviors(
 
 def _not_caching(
     behavior: object, line: int | None, graph: ResourceGraph
-) -> Iterator[tuple[str, int | None, str | None]]:
-    """(reason, line, None) for each way the behavior fails to cache; INFO when unknown."""
+) -> Iterator[tuple[str, int | None, Unknown | None]]:
+    """(reason, line, None) for each way the behavior fails to cache; (reason, line, the
+    Unknown) where archlint cannot tell."""
     resolver = graph.resolver
     policies = resolver.values_at(behavior, "CachePolicyId")
     for value in policies:
@@ -272,8 +273,12 @@ def _not_caching(
             if reasons:
                 yield f"cache policy {policy[0].logical_id} {', '.join(reasons)}", where, None
         elif isinstance(value, Unknown) or value.text() not in MANAGED_CACHING:
-            shown = value.reason if isinstance(value, Unknown) else f"unknown policy {value.text()}"
-            yield shown, where, INFO
+            unknown = (
+                value
+                if isinstance(value, Unknown)
+                else Unknown(f"unknown policy {value.text()}", where)
+            )
+            yield unknown.reason, where, unknown
     if policies:
         return
     if not resolver.find(behavior, "ForwardedValues"):

@@ -6,7 +6,7 @@ import itertools
 from collections.abc import Iterator
 
 from archlint.graph import ResourceGraph
-from archlint.rule import ERROR, INFO, Violation, rule
+from archlint.rule import ERROR, Violation, rule
 from archlint.rules._common import number, origin_of, resources_line, unique
 from archlint.template import Resource
 from archlint.values import Lit, Pseudo, Text, Unknown, Value
@@ -129,10 +129,11 @@ def _zone_problems(resource: Resource, graph: ResourceGraph) -> Iterator[Violati
     """A violation if some branch puts the resource in one zone; info if it cannot tell."""
     prop, subnets = _placement(resource)
     kind = "load balancer" if resource.type == LOAD_BALANCER else "Auto Scaling group"
-    undecided: str | None = None
+    line = resource.line_of(prop)
+    undecided: Unknown | None = None
     for members in _placements(resource, prop, subnets, graph):
         if members is None:
-            undecided = undecided or f"{prop} is known only at deploy time"
+            undecided = undecided or Unknown(f"{prop} is known only at deploy time", line)
             continue
         verdict = _count(members)
         shown = ", ".join(label for label, _ in members) or "nothing"
@@ -140,18 +141,18 @@ def _zone_problems(resource: Resource, graph: ResourceGraph) -> Iterator[Violati
             yield Violation(
                 resource,
                 f"{kind} {resource.logical_id} can span a single Availability Zone: {shown}",
-                line=resource.line_of(prop),
+                line=line,
             )
             return
         if verdict == "unknown" and undecided is None:
-            undecided = shown
+            undecided = Unknown(shown, line)
     if undecided is not None:
         yield Violation(
             resource,
             f"cannot tell whether {kind} {resource.logical_id} spans two Availability Zones: "
-            f"{undecided}",
-            line=resource.line_of(prop),
-            severity=INFO,
+            f"{undecided.reason}",
+            line=line,
+            undecided=undecided,
         )
 
 
@@ -299,12 +300,13 @@ def fleet_without_scaling_policy(asg: Resource, graph: ResourceGraph) -> Iterato
     ):
         low_n, high_n = number(low), number(high)
         if low_n is None or high_n is None:
+            reason = f"MinSize is {low.text()}, MaxSize is {high.text()}"
+            line = asg.line_of("MaxSize")
             yield Violation(
                 asg,
-                f"cannot tell whether Auto Scaling group {name} can scale: MinSize is "
-                f"{low.text()}, MaxSize is {high.text()}",
-                line=asg.line_of("MaxSize"),
-                severity=INFO,
+                f"cannot tell whether Auto Scaling group {name} can scale: {reason}",
+                line=line,
+                undecided=Unknown(reason, line),
             )
         elif high_n <= low_n:
             yield Violation(

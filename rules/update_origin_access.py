@@ -6,7 +6,7 @@ import ipaddress
 from collections.abc import Iterator
 
 from archlint.graph import ResourceGraph
-from archlint.rule import ERROR, INFO, Violation, rule
+from archlint.rule import ERROR, Violation, rule
 from archlint.rules._common import number, origin_of
 from archlint.rules.update_fleet import LOAD_BALANCER, UPDATES, application_load_balancers
 from archlint.template import Resource
@@ -101,12 +101,12 @@ def origin_reachable_around_cloudfront(lb: Resource, graph: ResourceGraph) -> It
     for value in resolver.values_at(lb.properties, "SecurityGroups[*]"):
         known = any(graph.type_of(k) == SECURITY_GROUP for k in graph.targets_of(value))
         if not known and not protected:
+            reason = f"security group {value.text()} is not in this template"
             yield Violation(
                 lb,
-                f"cannot tell who reaches load balancer {lb.logical_id}: security group "
-                f"{value.text()} is not in this template",
+                f"cannot tell who reaches load balancer {lb.logical_id}: {reason}",
                 line=value.line,
-                severity=INFO,
+                undecided=Unknown(reason, value.line),
             )
     for group in graph.out(lb, "security_group"):
         for owner, rule_node in _ingress_rules(group, graph):
@@ -119,13 +119,13 @@ def origin_reachable_around_cloudfront(lb: Resource, graph: ResourceGraph) -> It
                 for value in resolver.values_at(rule_node, key):
                     problem = _source_problem(value, shielded)
                     if problem:
-                        text, severity = problem
+                        text, unknown = problem
                         yield Violation(
                             owner,
                             f"security group {group.logical_id} of load balancer "
                             f"{lb.logical_id} {text}",
                             line=value.line,
-                            severity=severity,
+                            undecided=unknown,
                         )
 
 
@@ -158,15 +158,17 @@ def _admitted_ports(rule_node: object, ports: set[int], graph: ResourceGraph) ->
     }
 
 
-def _source_problem(value: Value, protected: bool) -> tuple[str, str | None] | None:
-    """What is wrong with admitting web traffic from a CIDR, and how sure we are."""
+def _source_problem(value: Value, protected: bool) -> tuple[str, Unknown | None] | None:
+    """What is wrong with admitting web traffic from a CIDR, and the Unknown if archlint
+    cannot tell."""
     if isinstance(value, Unknown):
-        return f"admits web traffic from a CIDR archlint cannot read ({value.reason})", INFO
+        return f"admits web traffic from a CIDR archlint cannot read ({value.reason})", value
     text = value.text() or ""
     try:
         network = ipaddress.ip_network(text, strict=False)
     except ValueError:
-        return f"admits web traffic from {text}, which archlint cannot read", INFO
+        reason = f"admits web traffic from {text}, which archlint cannot read"
+        return reason, Unknown(reason, value.line)
     if protected:
         return (
             None  # every listener requires CloudFront's secret header: either protection suffices

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from archlint.graph import ResourceGraph
 from archlint.iam import Statement
-from archlint.rule import ERROR, INFO, Violation, rule
+from archlint.rule import ERROR, Violation, rule
 from archlint.template import Resource
 from archlint.values import Text, Unknown, Value
 
@@ -76,12 +76,13 @@ def _no_role(pool: Resource, graph: ResourceGraph) -> Violation:
     for attachment in graph.into(pool, "ref"):
         if attachment.type == "AWS::Cognito::IdentityPoolRoleAttachment":
             for value in graph.resolver.values_at(attachment.properties, "Roles.authenticated"):
+                reason = f"{value.text()} is not a role of the template"
                 return Violation(
                     attachment,
                     f"cannot tell the authenticated role of identity pool {pool.logical_id}: "
-                    f"{value.text()} is not a role of the template",
+                    f"{reason}",
                     line=value.line,
-                    severity=INFO,
+                    undecided=Unknown(reason, value.line),
                 )
     return Violation(
         pool,
@@ -104,18 +105,21 @@ def _trust_problems(pool: Resource, role: Resource, graph: ResourceGraph) -> Ite
             line=role.line_of("AssumeRolePolicyDocument"),
         )
     for statement in statements:
-        for reason, decided in _trust_faults(statement, pool, graph):
+        for reason, unknown in _trust_faults(statement, pool, graph):
             yield Violation(
                 role,
-                f"the {where} {reason}" if decided else f"cannot tell whether the {where} {reason}",
+                f"the {where} {reason}"
+                if unknown is None
+                else f"cannot tell whether the {where} {reason}",
                 line=statement.line,
-                severity=None if decided else INFO,
+                undecided=unknown,
             )
 
 
 def _trust_faults(
     statement: Statement, pool: Resource, graph: ResourceGraph
-) -> Iterator[tuple[str, bool]]:
+) -> Iterator[tuple[str, Unknown | None]]:
+    """(reason, None) for each fault of a trust statement; (reason, Unknown) if undecidable."""
     principals = statement.principals or ()
     strangers = [
         p.text
@@ -124,31 +128,31 @@ def _trust_faults(
     ]
     if statement.not_principal or not principals or strangers:
         shown = ", ".join(strangers) or "everyone but the listed principals"
-        yield f"lets {shown} assume it, not only Federated {COGNITO_IDENTITY}", True
+        yield f"lets {shown} assume it, not only Federated {COGNITO_IDENTITY}", None
     audiences = statement.condition_entries(AUD)
     if not audiences:
-        yield f"has no {AUD} condition, so any identity pool's users can assume it", True
+        yield f"has no {AUD} condition, so any identity pool's users can assume it", None
     for operator, value in _condition_values(audiences, graph):
         if operator != "StringEquals":
-            yield f"tests {AUD} with {operator}, not StringEquals", True
+            yield f"tests {AUD} with {operator}, not StringEquals", None
         elif isinstance(value, Unknown):
-            yield f"limits {AUD} to this pool ({value.reason})", False
+            yield f"limits {AUD} to this pool ({value.reason})", value
         elif not graph.refers_to(value, pool):
             origin = f" ({value.origin})" if getattr(value, "origin", None) else ""
             yield (
                 f"lets identity pool {value.text()}{origin} assume it, not {pool.logical_id}",
-                True,
+                None,
             )
     methods = statement.condition_entries(AMR)
     if not methods:
-        yield f"has no {AMR} condition, so unauthenticated identities can assume it", True
+        yield f"has no {AMR} condition, so unauthenticated identities can assume it", None
     for operator, value in _condition_values(methods, graph):
         if operator not in MATCHING_OPERATORS or operator.startswith("ForAllValues"):
-            yield f"tests {AMR} with {operator}", True
+            yield f"tests {AMR} with {operator}", None
         elif isinstance(value, Unknown):
-            yield f"requires {AMR} authenticated ({value.reason})", False
+            yield f"requires {AMR} authenticated ({value.reason})", value
         elif value.text() != "authenticated":
-            yield f"accepts {AMR} {value.text()}, not only authenticated", True
+            yield f"accepts {AMR} {value.text()}, not only authenticated", None
 
 
 def _condition_values(
@@ -170,21 +174,19 @@ def _s3_problems(pool: Resource, role: Resource, graph: ResourceGraph) -> Iterat
     for policy in graph.role_policies(role):
         owner = graph.resource(policy.owner) if policy.owner else role
         for statement in policy.allow_statements():
-            for reasons, decided, folder in _statement_faults(statement, graph):
+            for reasons, unknown, folder in _statement_faults(statement, graph):
                 in_folder = in_folder or folder
                 if not reasons:
                     continue
                 reported = True
                 joined = "; ".join(reasons)
-                if decided:
+                if unknown is None:
                     message = (
                         f"{statement.label}, authenticated role of {pool.logical_id}, {joined}"
                     )
                 else:
                     message = f"cannot tell whether {statement.label} stays in the folder: {joined}"
-                yield Violation(
-                    owner, message, line=statement.line, severity=None if decided else INFO
-                )
+                yield Violation(owner, message, line=statement.line, undecided=unknown)
     if not in_folder and not reported:
         yield Violation(
             role,
@@ -196,8 +198,8 @@ def _s3_problems(pool: Resource, role: Resource, graph: ResourceGraph) -> Iterat
 
 def _statement_faults(
     statement: Statement, graph: ResourceGraph
-) -> Iterator[tuple[list[str], bool, bool]]:
-    """(reasons, decided, grants the user's folder) for each S3 resource of a statement."""
+) -> Iterator[tuple[list[str], Unknown | None, bool]]:
+    """(reasons, Unknown if undecidable, grants the user's folder) for each S3 resource."""
     objects = any(statement.matches_action(a) for a in OBJECT_ACTIONS)
     lists = statement.matches_action("s3:ListBucket")
     admin = any(statement.matches_action(a) for a in BUCKET_ADMIN_ACTIONS)
@@ -207,7 +209,7 @@ def _statement_faults(
     if statement.not_action:
         actions = f"everything but {actions}"
     if statement.not_resource:
-        yield [f"grants {actions} on every resource but its NotResource"], True, False
+        yield [f"grants {actions} on every resource but its NotResource"], None, False
         return
     for value in statement.resources:
         kind = _s3_kind(value, graph)
@@ -215,7 +217,7 @@ def _statement_faults(
             continue
         unknown = _unknown(value)
         if unknown:
-            yield [f"resource {value.text()}: {unknown}"], False, False
+            yield [f"resource {value.text()}: {unknown.reason}"], unknown, False
             continue
         text = value.text() or ""
         reasons: list[str] = []
@@ -229,7 +231,7 @@ def _statement_faults(
             reasons.extend(_prefix_faults(statement, text, graph))
         if admin and kind in ("any", "bucket"):
             reasons.append(f"lets every user administer bucket {text} ({actions})")
-        yield reasons, True, folder
+        yield reasons, None, folder
 
 
 def _prefix_faults(statement: Statement, text: str, graph: ResourceGraph) -> list[str]:
@@ -266,11 +268,11 @@ def _under_sub(text: str, slash: bool = True) -> bool:
     return position >= 0 and not any(c in rest[:position] for c in "*?")
 
 
-def _unknown(value: Value) -> str | None:
+def _unknown(value: Value) -> Unknown | None:
     if isinstance(value, Unknown):
-        return value.reason
+        return value
     if isinstance(value, Text):
         for part in value.parts:
             if isinstance(part, Unknown):
-                return part.reason
+                return part
     return None
