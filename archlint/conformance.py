@@ -115,7 +115,7 @@ def entries(architecture: str) -> tuple[Entry, ...]:
 
 def _pattern(ours: nx.DiGraph, nodes: set[str], entry: str) -> Pattern:
     pattern = nx.DiGraph()
-    for node in nodes:
+    for node in sorted(nodes):
         pattern.add_node(node, type=ours.nodes[node]["type"])
     for source, target, data in ours.subgraph(nodes).edges(data=True):
         only = ours.nodes[source]["connects"].get(entry)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 
 from archlint.conformance import type_class
 from conftest import FIXTURES, REFERENCES, ROOT, run_archlint
@@ -84,3 +87,27 @@ def _block(text: str, logical_id: str) -> str:
     start = text.index(f"\n  {logical_id}:\n") + 1
     following = re.search(r"^(  [A-Za-z0-9]+:|[A-Za-z])", text[start + 1 :], re.M)
     return text[start : start + 1 + following.start()] if following else text[start:]
+
+
+def test_conformance_findings_do_not_depend_on_hash_seeds():
+    outputs = set()
+    paths = [str(FIXTURES / code) for code in ("AL601", "AL607", "AL901")]
+    for seed in ("0", "1", "2"):
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "archlint",
+                "check",
+                "--format",
+                "json",
+                "--select",
+                "AL901",
+                *paths,
+            ],
+            capture_output=True,
+            env=dict(os.environ, PYTHONHASHSEED=seed),
+            timeout=120,
+        )
+        outputs.add(result.stdout)
+    assert len(outputs) == 1
