@@ -1,6 +1,8 @@
 """Coverage-guided fuzz target for the loader and the whole check pipeline.
 
-    pip install atheris && python fuzz/fuzz_loader.py -max_total_time=300 fuzz/seeds
+    pip install atheris && python fuzz/fuzz_loader.py -max_total_time=300 CORPUS_DIR fuzz/seeds
+
+(libFuzzer writes new inputs into the first directory: use a scratch copy.)
 
 Any exception escaping `check_bytes`, or a rule reporting an internal error,
 is a bug. `tests/test_fuzz_seeds.py` replays the seeds through the same entry
@@ -28,6 +30,9 @@ def check_one_input(data: bytes) -> None:
 def main() -> None:
     import atheris
 
+    # archlint is imported above (the tests reuse check_one_input without
+    # atheris): instrument its loaded code for coverage now.
+    atheris.instrument_all()
     atheris.Setup(sys.argv, check_one_input)
     atheris.Fuzz()
 
