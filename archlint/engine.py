@@ -99,15 +99,24 @@ def discover(paths: Iterable[str]) -> Iterator[tuple[str, bool]]:
         if path == STDIN or not os.path.isdir(path):
             yield path, True
             continue
+        top = os.path.realpath(path)
         for root, dirs, files in os.walk(path):
             dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
             for name in sorted(files):
                 if name.lower().endswith(TEMPLATE_SUFFIXES):
                     found = os.path.join(root, name)
+                    # A link out of the walked directory is not followed: a pull
+                    # request may add one to any file of the machine.
+                    if not _inside(os.path.realpath(found), top):
+                        continue
                     # FIFOs, devices, sockets (or links to them) are skipped
                     # unopened; a dangling link is reported as unreadable.
                     if safeio.is_regular(found) or not os.path.exists(found):
                         yield found, False
+
+
+def _inside(path: str, top: str) -> bool:
+    return path == top or path.startswith(top.rstrip(os.sep) + os.sep)
 
 
 def read(path: str) -> bytes:

@@ -338,3 +338,22 @@ def test_checking_sam_and_reference_templates_never_connects(tmp_path: Path):
     if traced:
         calls = trace.read_text()
         assert _non_local_connects(calls) == [], calls
+
+
+def test_a_link_out_of_the_walked_directory_is_not_followed(tmp_path):
+    outside = tmp_path / "outside.yaml"
+    outside.write_text("Resources:\n  Key:\n    Type: AWS::IAM::AccessKey\n")
+    checked = tmp_path / "repo"
+    checked.mkdir()
+    (checked / "stolen.yaml").symlink_to(outside)
+    (checked / "inner.yaml").write_text("Resources:\n  Q:\n    Type: AWS::SQS::Queue\n")
+    (checked / "alias.yaml").symlink_to(checked / "inner.yaml")
+    result = subprocess.run(
+        [sys.executable, "-m", "archlint", "check", "--format", "json", str(checked)],
+        capture_output=True,
+        timeout=60,
+    )
+    report = json.loads(result.stdout)
+    assert report["summary"]["files"] == 2  # inner.yaml and the link inside the tree
+    assert all("stolen" not in f["file"] for f in report["findings"])
+    assert result.returncode == 0
