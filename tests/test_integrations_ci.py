@@ -228,4 +228,7 @@ def test_ci_doc_embeds_the_example_files():
     assert yaml.safe_load(GITLAB.read_text()) in blocks
     assert "security-events: write" in doc and "contents: read" in doc
     assert "--format github" in doc
-    assert "pip install archlint && archlint check templates/" in doc
+    assert (
+        'pip install "archlint @ git+https://github.com/archlint/archlint@main" && archlint check '
+        "templates/" in doc
+    )

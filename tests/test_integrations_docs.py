@@ -39,11 +39,24 @@ def test_every_integration_is_documented_with_a_command():
         'checkov --framework cloudformation --external-checks-dir "$(archlint checkov-dir)"',
         "cfn-lint --append-rules archlint.cfnlint",
         '"$(archlint cfn-lint-rules-dir)"',
-        "pip install archlint && archlint",
+        'pip install "archlint @ git+https://github.com/archlint/archlint@main" && archlint',
         "docs/ci.md",
     ):
         assert text in readme, text
     assert len(_commands("checkov ")) >= 2 and len(_commands("cfn-lint ")) >= 3
+
+
+def test_install_lines_name_a_source_that_exists():
+    # No release is on PyPI: every install names the repository, and pre-commit and
+    # the Action are pinned to a commit SHA of main.
+    for doc in [*DOCS, ROOT / "docs" / "examples" / "gitlab-ci.yml"]:
+        text = doc.read_text()
+        assert not re.search(r"pip install archlint\b", text), doc.name
+        assert "v0.1.0" not in text, doc.name
+    readme = (ROOT / "README.md").read_text()
+    (rev,) = re.findall(r"rev: (\S+)", readme)
+    uses = re.findall(r"uses: archlint/archlint@(\S+)", readme)
+    assert re.fullmatch(r"[0-9a-f]{40}", rev) and uses == [rev]
 
 
 def _run(command: str, cwd: Path) -> subprocess.CompletedProcess:
