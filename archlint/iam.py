@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from archlint.data import managed_policies
-from archlint.nodes import Map, line_of
+from archlint.nodes import Map, Seq, line_of
 from archlint.values import Lit, Resolver, Text, Unknown, Value, intrinsic_name
 
 PRINCIPAL_KINDS = ("AWS", "Service", "Federated", "CanonicalUser")
@@ -156,8 +156,8 @@ class Statement:
             where = f"Sid '{self.sid}'"
         elif self.index is not None:
             where = f"statement {self.index + 1}"
-        else:
-            where = f"statement at line {self.line}"
+        else:  # not from a policy document (parse_policy numbers those)
+            where = "a statement"
         return f"{where} of {self.source}" if self.source else where
 
     @property
@@ -235,10 +235,28 @@ def parse_policy(
             )
             continue
         for statement_list in resolver.get(candidate, "Statement"):
-            for raw, stmt_line in resolver.items(statement_list):
+            for index, raw, stmt_line in _numbered(resolver, statement_list):
                 if isinstance(raw, dict):
-                    statements.extend(_statements(resolver, raw, stmt_line, source))
+                    statements.extend(
+                        replace(statement, index=index)
+                        for statement in _statements(resolver, raw, stmt_line, source)
+                    )
     return Policy(source, statements, line_of(document, line), owner)
+
+
+def _numbered(resolver: Resolver, node: object) -> list[tuple[int, object, int | None]]:
+    """`resolver.items` of a Statement list, with each item's place in it: what names
+    a statement without a Sid (1-based in its label), whatever line it moves to.
+    Both branches of an `Fn::If` item are the statement at its place."""
+    out: list[tuple[int, object, int | None]] = []
+    for candidate in resolver.expand(node):
+        if isinstance(candidate, list):
+            for index, item in enumerate(candidate):
+                line = candidate.line_of(index) if isinstance(candidate, Seq) else None
+                out.extend((index, each, line_of(each, line)) for each in resolver.expand(item))
+        elif candidate is not None:  # a single statement, not in a list
+            out.append((0, candidate, line_of(candidate, line_of(node))))
+    return out
 
 
 def _transformed(resolver: Resolver, node: dict, source: str, line: int | None) -> Statement:

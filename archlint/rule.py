@@ -25,6 +25,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from archlint import fingerprint
 from archlint.template import Resource
 from archlint.values import Unknown
 
@@ -128,6 +129,15 @@ class Finding:
     suppressed: bool = False
     suppression_reason: str | None = None
     extra: dict = field(default_factory=dict)
+    # What baselines and SARIF `partialFingerprints` match it by (archlint.fingerprint):
+    # the engine places it in its resource; made elsewhere, its message stands in.
+    fingerprint: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.fingerprint:
+            self.fingerprint = fingerprint.of_message(
+                self.rule_id, self.file, self.resource, self.requirement, self.message
+            )
 
     def sort_key(self) -> tuple:
         return (self.file, self.line or 0, self.rule_id, self.resource or "", self.message)
@@ -143,6 +153,7 @@ class Finding:
             "line": self.line,
             "message": self.message,
             "fix": self.fix,
+            "fingerprint": self.fingerprint,
         }
         if self.suppressed:
             data["suppressed"] = True

@@ -7,6 +7,7 @@ from typing import TextIO
 
 from archlint import __version__
 from archlint.engine import Report
+from archlint.fingerprint import SARIF_KEY
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _LEVEL = {"error": "error", "warning": "warning", "info": "note"}
@@ -37,7 +38,9 @@ def write(report: Report, stream: TextIO, *, color: bool = False) -> None:
             "level": _LEVEL[finding.severity],
             "message": {"text": _message(finding)},
             "locations": [location],
-            "partialFingerprints": {"archlint/v1": _fingerprint(finding)},
+            # The JSON report's `fingerprint`: stable across line moves, so code
+            # scanning tracks one alert over time (archlint.fingerprint).
+            "partialFingerprints": {SARIF_KEY: finding.fingerprint},
         }
         if finding.rule_id in index:
             result["ruleIndex"] = index[finding.rule_id]
@@ -66,11 +69,6 @@ def write(report: Report, stream: TextIO, *, color: bool = False) -> None:
         ],
     }
     stream.write(json.dumps(log, indent=2) + "\n")
-
-
-def _fingerprint(finding) -> str:
-    """Stable across line moves, so code scanning tracks one alert over time."""
-    return f"{finding.rule_id}:{finding.file}:{finding.resource}:{finding.message}"
 
 
 def _uri(path: str) -> str:

@@ -53,8 +53,13 @@ def write_statistics(report: Report, stream: TextIO) -> None:
 def summary_line(report: Report) -> str:
     summary = report.summary()
     files = f"{summary['files']} file{'s' if summary['files'] != 1 else ''}"
+    # Findings set aside: suppressed in the template, or in the baseline (`--baseline`).
+    aside = [f"{summary['suppressed']} suppressed"] if summary["suppressed"] else []
+    baselined = report.baselined
+    if baselined:
+        aside.append(f"{baselined} baselined")
+    extra = f" ({', '.join(aside)})" if aside else ""
     if not report.active:
-        extra = f" ({summary['suppressed']} suppressed)" if summary["suppressed"] else ""
         return f"All checks passed: {files} checked{extra}."
     parts = [
         f"{summary['errors']} error{'s' if summary['errors'] != 1 else ''}",
@@ -62,7 +67,4 @@ def summary_line(report: Report) -> str:
     ]
     if summary["infos"]:
         parts.append(f"{summary['infos']} info")
-    text = ", ".join(parts) + f" in {files}"
-    if summary["suppressed"]:
-        text += f" ({summary['suppressed']} suppressed)"
-    return text + "."
+    return ", ".join(parts) + f" in {files}{extra}."
