@@ -46,6 +46,8 @@ PATTERNS = [
     ("archlint.graph_iam", "_PLACEHOLDER", "scan"),
     ("archlint.nested", "_SUB_VARIABLE", "scan"),
     ("archlint.reporters.junit_format", "_NOT_XML", "scan"),
+    ("archlint.fingerprint", "_DIGITS", "scan"),
+    ("archlint.selection", "_MAGIC", "search"),
     ("archlint.rules.least_privilege", "_EVERY_RESOURCE_ARN", "search"),
     ("archlint.rules.least_privilege", "_PLACEHOLDER", "scan"),
     ("archlint.rules.https_api", "TLS_1_2", "search"),
