@@ -7,7 +7,7 @@ from typing import TextIO
 
 from archlint.engine import Report
 
-FORMATS = ("text", "json", "sarif", "junit", "github")
+FORMATS = ("text", "json", "sarif", "junit", "github", "html")
 
 
 def write(report: Report, fmt: str, stream: TextIO, *, color: bool = False) -> None:
