@@ -24,6 +24,18 @@ def _csv(value: str) -> list[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
 
 
+class _CommandParser(argparse.ArgumentParser):
+    """A subcommand's parser: an option it does not know is its usage error, not the top's."""
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        parsed, extras = super().parse_known_args(args, namespace)
+        if extras:
+            self.error(f"unrecognized arguments: {' '.join(extras)}")
+        return parsed, extras
+
+
 def build_parser() -> argparse.ArgumentParser:
     from archlint.reporters import FORMATS
     from archlint.rule import ARCHITECTURES
@@ -34,10 +46,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"archlint {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_CommandParser)
 
     check = commands.add_parser("check", help="check templates (files, directories or -)")
-    check.add_argument("paths", nargs="+", metavar="PATH")
+    check.add_argument(
+        "paths",
+        nargs="*",
+        default=None,  # none: `.`, or - with --stdin-filename (commands.check)
+        metavar="PATH",
+        help="template file, directory (searched recursively), quoted glob "
+        "('stacks/**/*.yml') or - for standard input (default: .)",
+    )
     check.add_argument(
         "--architecture",
         action="append",
@@ -45,12 +64,39 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help=f"architecture the templates implement: {', '.join(ARCHITECTURES)}",
     )
-    check.add_argument("--format", choices=FORMATS, default="text")
+    check.add_argument(
+        "--format", choices=FORMATS, default="text", help="report format (default: text)"
+    )
     check.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE")
-    check.add_argument("--fail-on", choices=("error", "warning", "info", "never"), default=None)
-    check.add_argument("--select", type=_csv, action="extend", default=None, metavar="ID,...")
-    check.add_argument("--ignore", type=_csv, action="extend", default=None, metavar="ID,...")
-    check.add_argument("--rules-dir", action="append", default=[], metavar="DIR")
+    check.add_argument(
+        "--fail-on",
+        choices=("error", "warning", "info", "never"),
+        default=None,
+        help="exit 1 on a finding of this severity or above (default: error)",
+    )
+    check.add_argument(
+        "--select",
+        type=_csv,
+        action="extend",
+        default=None,
+        metavar="ID,...",
+        help="run only these rules (codes, code prefixes or names); replaces the config's",
+    )
+    check.add_argument(
+        "--ignore",
+        type=_csv,
+        action="extend",
+        default=None,
+        metavar="ID,...",
+        help="do not run these rules (codes, code prefixes or names)",
+    )
+    check.add_argument(
+        "--rules-dir",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="also load the rules in DIR (runs its Python; repeatable)",
+    )
     configs = check.add_mutually_exclusive_group()
     configs.add_argument("--config", metavar="FILE", help="read the configuration from FILE")
     configs.add_argument(
@@ -59,22 +105,94 @@ def build_parser() -> argparse.ArgumentParser:
         help="ignore all configuration files (.archlint.yaml, pyproject.toml): for pull "
         "requests from forks, whose config and rules-dirs are the author's",
     )
-    check.add_argument("--show-suppressed", action="store_true")
+    check.add_argument(
+        "--show-suppressed", action="store_true", help="also report suppressed findings"
+    )
+    check.add_argument(
+        "--exclude",
+        type=_csv,
+        action="extend",
+        default=None,
+        metavar="PAT,...",
+        help="gitignore-style patterns of paths not to check, relative to the working "
+        "directory; replace the config's exclude and the defaults (cdk.out, .aws-sam, "
+        "node_modules, .venv, build, dist, ...)",
+    )
+    check.add_argument(
+        "--extend-exclude",
+        type=_csv,
+        action="extend",
+        default=None,
+        metavar="PAT,...",
+        help="patterns excluded in addition to the exclude ones",
+    )
+    check.add_argument(
+        "--force-exclude",
+        action="store_true",
+        help="skip excluded files even when named on the command line (pre-commit names them)",
+    )
+    check.add_argument(
+        "--stdin-filename",
+        metavar="NAME",
+        help="the name of the template read from - (in findings and exclude decisions)",
+    )
+    verbosity = check.add_mutually_exclusive_group()
+    verbosity.add_argument(
+        "--quiet", "-q", action="store_true", help="print only the findings, no summary line"
+    )
+    verbosity.add_argument(
+        "--silent",
+        action="store_true",
+        help="print nothing (usage errors aside); the exit status tells",
+    )
     check.add_argument("--statistics", action="store_true", help="count findings per rule")
+    check.add_argument(
+        "--baseline",
+        metavar="FILE",
+        help="report and fail only on findings not recorded in FILE (see --write-baseline)",
+    )
+    check.add_argument(
+        "--write-baseline",
+        metavar="FILE",
+        help="record the current findings in FILE, to adopt archlint without fixing them first",
+    )
     check.add_argument("--jobs", "-j", type=int, default=0, help="worker processes (0: auto)")
-    check.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    check.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
 
     listing = commands.add_parser("list-rules", help="list every rule")
-    listing.add_argument("--format", choices=("text", "json"), default="text")
-    listing.add_argument("--rules-dir", action="append", default=[], metavar="DIR")
+    listing.add_argument(
+        "--format", choices=("text", "json"), default="text", help="output format (default: text)"
+    )
+    listing.add_argument(
+        "--rules-dir",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="also list the rules in DIR (runs its Python; repeatable)",
+    )
 
     explain = commands.add_parser("explain", help="explain a rule: why, a bad and a fixed example")
-    explain.add_argument("rule", metavar="ID")
-    explain.add_argument("--rules-dir", action="append", default=[], metavar="DIR")
+    explain.add_argument("rule", metavar="ID", help="rule code (AL102) or name")
+    explain.add_argument(
+        "--rules-dir",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="also look in the rules in DIR (runs its Python; repeatable)",
+    )
 
     graph = commands.add_parser("graph", help="draw the resource graph archlint reasons over")
-    graph.add_argument("path", metavar="PATH")
-    graph.add_argument("--format", choices=("mermaid", "dot", "json"), default="mermaid")
+    graph.add_argument(
+        "path",
+        metavar="PATH",
+        help="template file, directory (each template in it is drawn) or - for standard input",
+    )
+    graph.add_argument(
+        "--format",
+        choices=("mermaid", "dot", "json"),
+        default="mermaid",
+        help="drawing format (default: mermaid)",
+    )
     graph.add_argument(
         "--architecture",
         action="append",
@@ -84,9 +202,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     graph.add_argument("--all-edges", action="store_true", help="also draw plain references")
 
-    init = commands.add_parser("init", help="start a template from a reference architecture")
-    init.add_argument("name", metavar="NAME")
-    init.add_argument("-o", "--output", metavar="FILE")
+    init = commands.add_parser(
+        "init",
+        help="start a template from a reference architecture",
+        description="Start a template from a reference architecture.",
+        epilog="architectures:\n" + "\n".join(f"  {name}" for name in ARCHITECTURES),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    init.add_argument(
+        "name", metavar="NAME", help=f"the reference architecture: {', '.join(ARCHITECTURES)}"
+    )
+    init.add_argument(
+        "-o", "--output", metavar="FILE", help="write the template to FILE (default: stdout)"
+    )
     init.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
 
     commands.add_parser(

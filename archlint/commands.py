@@ -6,14 +6,21 @@ import argparse
 import json
 import os
 import sys
+from collections import Counter
+from collections.abc import Callable
 from importlib import resources
+from typing import TYPE_CHECKING
 
 from archlint import tree
 from archlint.cli import EXIT_FINDINGS, EXIT_OK, UsageError, use_color
-from archlint.config import ConfigError, load_config
+from archlint.config import ConfigError, base_directory, load_config
 from archlint.engine import STDIN, UNSILENCEABLE_BY_CONFIG, Options, Report, discover
+from archlint.selection import literal_paths
+
+if TYPE_CHECKING:
+    from archlint.template import Template
 from archlint.registry import RuleLoadError, find_rule, load_rules
-from archlint.rule import ARCHITECTURES, ERROR, Rule
+from archlint.rule import ARCHITECTURES, ERROR, Finding, Rule
 
 
 def _rules(rule_dirs: list[str]) -> list[Rule]:
@@ -38,10 +45,12 @@ def _check_rule_ids(rules: list[Rule], idents: list[str], flag: str) -> None:
 
 
 def check(args: argparse.Namespace) -> int:
+    _default_paths(args)
     try:
         config, source = load_config(args.config, isolated=args.isolated)
     except ConfigError as error:
         raise UsageError(str(error)) from error
+    base = base_directory(source, given=args.config is not None)
     # The command line outranks the configuration; a list given there replaces
     # the configuration's (only rules-dirs add up: both run). As in ruff, a
     # --select starts the selection afresh: the config's ignore goes with it.
@@ -59,22 +68,21 @@ def check(args: argparse.Namespace) -> int:
         config_ignore=(
             [] if args.select is not None or args.ignore is not None else config.get("ignore", [])
         ),
-        roots=tree.roots_of(args.paths),
+        roots=tree.roots_of(literal_paths(args.paths)),
     )
     _check_rule_ids(rules, options.select, "--select")
     _check_rule_ids(rules, options.ignore, "--ignore")
     _check_rule_ids(rules, options.config_select, f"{source}: select")
     _check_rule_ids(rules, options.config_ignore, f"{source}: ignore")
-    for path in args.paths:
-        if path != STDIN and not os.path.exists(path):
-            raise UsageError(f"{path}: no such file or directory")
     if args.paths.count(STDIN) > 1:
         raise UsageError("'-' (standard input) can be given once")
+    files = _select(args, config, base)
 
-    files = list(discover(args.paths))
-    from archlint.parallel import check_files
-
-    findings, ran, checked = check_files(files, rules, options, rule_dirs, args.jobs)
+    set_aside = _baseline(args, config, source)
+    findings, ran, checked = _check_selected(files, rules, options, rule_dirs, args)
+    baselined = None
+    if set_aside is not None:
+        findings, baselined = set_aside(findings)
     report = Report(
         findings,
         len(checked),
@@ -85,8 +93,60 @@ def check(args: argparse.Namespace) -> int:
         statistics=args.statistics,
     )
     report.rules = _reported_rules(rules, report)
-    _write(report, args.format, args.output)
+    if baselined is not None:
+        report.baselined = baselined
+    if args.format == "html":
+        report.views = _html_views(report, options.architectures, args)
+    _write(report, args.format, args.output, quiet=args.quiet, silent=args.silent)
     return EXIT_FINDINGS if _fails(report, options.fail_on, args.fail_on is None) else EXIT_OK
+
+
+_SetAside = Callable[[list[Finding]], tuple[list[Finding], int]]
+
+
+def _baseline(args: argparse.Namespace, config: dict, source: str | None) -> _SetAside | None:
+    """What sets aside the findings a baseline records (None: no baseline).
+
+    Read before anything is checked: a missing baseline is a usage error at
+    once. `--write-baseline FILE` records the findings first, and the run then
+    reports against it. A baseline named in the configuration (relative to
+    that file) is the pull request's own: it cannot hide that a template
+    could not be read or checked, as with the configuration's other settings.
+    It returns the findings left and how many were set aside.
+    """
+    from archlint import baseline
+
+    written = getattr(args, "write_baseline", None)
+    path = getattr(args, "baseline", None)
+    keep: frozenset[str] = frozenset()
+    if path is None and config.get("baseline") is not None and source is not None:
+        path = os.path.join(os.path.dirname(source), config["baseline"])
+        keep = UNSILENCEABLE_BY_CONFIG
+    try:
+        if written:
+            # Fail before the run if the file cannot be written at all.
+            with open(written, "a", encoding="utf-8"):
+                pass
+        elif path is None:
+            return None
+        recorded = None if written else baseline.read(path)
+    except OSError as error:
+        raise UsageError(f"cannot write baseline {written}: {error.strerror}") from error
+    except baseline.BaselineError as error:
+        raise UsageError(str(error)) from error
+
+    def split(findings: list[Finding]) -> tuple[list[Finding], int]:
+        if not written:
+            return baseline.split(findings, recorded or Counter(), keep)
+        try:
+            count = baseline.write(written, [f for f in findings if not f.suppressed])
+        except baseline.BaselineError as error:
+            raise UsageError(str(error)) from error
+        if not getattr(args, "silent", False):
+            print(f"archlint: wrote {count} finding(s) to baseline {written}", file=sys.stderr)
+        return baseline.split(findings, baseline.read(written))
+
+    return split
 
 
 def _fails(report: Report, fail_on: str, from_config: bool) -> bool:
@@ -99,6 +159,25 @@ def _fails(report: Report, fail_on: str, from_config: bool) -> bool:
     )
 
 
+def _html_views(report: Report, architectures: list[str], args: argparse.Namespace) -> dict:
+    """For the HTML report: each file's lines around its findings and its picture."""
+    from archlint.reporters.html_format import CONTEXT
+    from archlint.svg import file_view
+
+    # Standard input was read once; a name given for it may be another file on disk.
+    unreadable = {STDIN, getattr(args, "stdin_filename", None)} if STDIN in args.paths else set()
+    wanted: dict[str, set[int]] = {path: set() for path in report.paths}
+    for finding in report.findings:
+        lines = wanted.setdefault(finding.file, set())
+        if finding.line:
+            lines.update(range(finding.line - CONTEXT, finding.line + CONTEXT + 1))
+    return {
+        path: file_view(path, architectures, lines)
+        for path, lines in wanted.items()
+        if path not in unreadable
+    }
+
+
 def _reported_rules(rules: list[Rule], report: Report) -> list[Rule]:
     """Rules that ran or reported: what SARIF and JUnit describe."""
     codes = {c for codes in report.ran.values() for c in codes}
@@ -106,8 +185,96 @@ def _reported_rules(rules: list[Rule], report: Report) -> list[Rule]:
     return [r for r in rules if r.code in codes]
 
 
-def _write(report: Report, fmt: str, output: str | None) -> None:
+def _default_paths(args: argparse.Namespace) -> None:
+    """No PATH: `.`, or standard input when --stdin-filename names it (as in ruff)."""
+    if not args.paths:
+        args.paths = [STDIN] if args.stdin_filename else [os.curdir]
+    elif args.stdin_filename and STDIN not in args.paths:
+        raise UsageError("--stdin-filename names standard input: give - as a PATH (or no PATH)")
+
+
+def _select(args: argparse.Namespace, config: dict, base: str) -> list[tuple[str, bool]]:
+    """The files to look at: the command line's paths, excludes and .gitignore applied.
+
+    `--exclude` replaces the configuration's `exclude`, which replaces the
+    defaults; both `extend-exclude` add. Command-line patterns are relative to
+    the working directory, the configuration's to its directory.
+    """
+    from archlint.selection import DEFAULT_EXCLUDE, Selection, SelectionError
+
+    here = os.getcwd()
+    if args.exclude is not None:
+        exclude = (here, args.exclude)
+    elif "exclude" in config:
+        exclude = (base, config["exclude"])
+    else:
+        exclude = (here, list(DEFAULT_EXCLUDE))
+    selection = Selection(
+        [exclude, (base, config.get("extend-exclude", [])), (here, args.extend_exclude or [])],
+        force_exclude=args.force_exclude,
+        stdin_filename=args.stdin_filename,
+    )
+    try:
+        return list(discover(args.paths, selection))
+    except SelectionError as error:
+        raise UsageError(str(error)) from error
+
+
+def _check_selected(
+    files: list[tuple[str, bool]],
+    rules: list[Rule],
+    options: Options,
+    rule_dirs: list[str],
+    args: argparse.Namespace,
+) -> tuple[list[Finding], dict[str, set[str]], list[str]]:
+    """check_files, with the template read from - checked under its --stdin-filename:
+    findings, suppressions, nested stacks and the baseline see that name."""
+    from archlint.parallel import check_files
+
+    name = args.stdin_filename
+    if not name or (STDIN, True) not in files:
+        return check_files(files, rules, options, rule_dirs, args.jobs)
+    rest = [item for item in files if item[0] != STDIN]
+    findings, ran, checked = check_files(rest, rules, options, rule_dirs, args.jobs)
+    from archlint.engine import Checker, read
+    from archlint.parallel import READING, internal_failure
+
+    checker = Checker(rules, options)
+    try:
+        own = checker.check_bytes(name, read(STDIN), True)
+    except Exception as error:  # as for any other file: its AL000 finding
+        own = [internal_failure(name, READING, f"{type(error).__name__}: {error}")]
+    if own is not None:
+        index = [path for path, _ in files].index(STDIN)
+        checked.insert(min(index, len(checked)), name)
+        ran[name] = checker.ran.get(name, set())
+        findings = sorted([*findings, *own], key=Finding.sort_key)
+    return findings, ran, checked
+
+
+class _WithoutSummary:
+    """Standard output for --quiet: the text report's closing summary line is dropped."""
+
+    def __init__(self, stream: object, summary: str) -> None:
+        self._stream = stream
+        self._summary = summary + "\n"
+
+    def write(self, text: str) -> int:
+        if text == self._summary:
+            return len(text)
+        return self._stream.write(text)  # type: ignore[attr-defined]
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._stream, name)
+
+
+def _write(
+    report: Report, fmt: str, output: str | None, *, quiet: bool = False, silent: bool = False
+) -> None:
+    """The report to `output` or stdout; --quiet drops the summary line, --silent all
+    printing (a report asked for with --output is still written)."""
     from archlint.reporters import write
+    from archlint.reporters.text_format import summary_line
 
     if output:
         try:
@@ -115,12 +282,13 @@ def _write(report: Report, fmt: str, output: str | None) -> None:
                 write(report, fmt, stream)
         except OSError as error:
             raise UsageError(f"cannot write {output}: {error.strerror}") from error
-        if fmt != "text":
-            from archlint.reporters.text_format import summary_line
-
+        if fmt != "text" and not (quiet or silent):
             print(summary_line(report), file=sys.stderr)
         return
-    write(report, fmt, sys.stdout, color=fmt == "text" and use_color(sys.stdout))
+    if silent:
+        return
+    stream = _WithoutSummary(sys.stdout, summary_line(report)) if quiet else sys.stdout
+    write(report, fmt, stream, color=fmt == "text" and use_color(sys.stdout))  # type: ignore[arg-type]
 
 
 def list_rules(args: argparse.Namespace) -> int:
@@ -160,25 +328,66 @@ def explain(args: argparse.Namespace) -> int:
 
 
 def graph(args: argparse.Namespace) -> int:
-    from archlint import conformance
+    """Draw a template; for a directory, each template in it, one after another."""
     from archlint.engine import read
-    from archlint.graph import ResourceGraph
-    from archlint.render import RENDERERS
     from archlint.template import Template
 
-    if args.path != STDIN and not os.path.isfile(args.path):
-        raise UsageError(f"{args.path}: no such file")
-    template = Template.from_bytes(args.path, read(args.path))
+    _check_architectures(args.architecture)
+    if args.path == STDIN or os.path.isfile(args.path):
+        sys.stdout.write(_drawing(Template.from_bytes(args.path, read(args.path)), args))
+        return EXIT_OK
+    if not os.path.isdir(args.path):
+        raise UsageError(f"{args.path}: no such file or directory")
+    drawings: list[tuple[str, str]] = []
+    refused: list[str] = []
+    for path, _ in discover([args.path]):
+        try:
+            template = Template.from_bytes(path, read(path))
+        except OSError as error:
+            refused.append(f"{path}: cannot read: {error.strerror}")
+            continue
+        if not template.is_template:
+            continue  # other YAML and JSON of the directory: not templates
+        try:
+            drawings.append((path, _drawing(template, args)))
+        except UsageError as error:
+            refused.append(str(error))
+    for why in refused:
+        print(f"archlint: not drawn: {why}", file=sys.stderr)
+    if not drawings:
+        raise UsageError(
+            f"{args.path}: no template to draw in this directory"
+            + (f" ({len(refused)} could not be drawn)" if refused else "")
+        )
+    sys.stdout.write(_drawings(drawings, args.format))
+    return EXIT_OK
+
+
+def _drawing(template: Template, args: argparse.Namespace) -> str:
+    from archlint import conformance
+    from archlint.graph import ResourceGraph
+    from archlint.render import RENDERERS
+
     if not template.resources:
         problems = "; ".join(f"line {p.line}: {p.message}" for p in template.problems)
-        raise UsageError(f"{args.path}: no resources to draw ({problems or 'empty'})")
+        raise UsageError(f"{template.path}: no resources to draw ({problems or 'empty'})")
     declared = [a for a in template.declared_architectures() if a in ARCHITECTURES]
     architectures = sorted({*args.architecture, *declared})
-    _check_architectures(architectures)
     resource_graph = ResourceGraph(template, tuple(architectures))
     gaps = [g for a in architectures for g in conformance.gaps(resource_graph, a)]
-    sys.stdout.write(RENDERERS[args.format](resource_graph, gaps, args.all_edges))
-    return EXIT_OK
+    return RENDERERS[args.format](resource_graph, gaps, args.all_edges)
+
+
+def _drawings(drawings: list[tuple[str, str]], fmt: str) -> str:
+    """Several drawings: each after a comment line naming its file (JSON has no
+    comments: one object, file to graph)."""
+    from archlint.reporters.safe import visible
+
+    if fmt == "json":
+        merged = {path: json.loads(text) for path, text in drawings}
+        return json.dumps(merged, indent=2) + "\n"
+    comment = "%%" if fmt == "mermaid" else "//"
+    return "".join(f"{comment} {visible(path)}\n{text}" for path, text in drawings)
 
 
 def init(args: argparse.Namespace) -> int:

@@ -15,7 +15,7 @@ import traceback
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from archlint import builtin, nested, safeio
+from archlint import builtin, fingerprint, nested, safeio
 from archlint.nodes import LoadProblem, Map
 from archlint.rule import (
     ARCHITECTURES,
@@ -29,7 +29,6 @@ from archlint.rule import (
 from archlint.template import Resource, Template
 
 TEMPLATE_SUFFIXES = (".yaml", ".yml", ".json", ".template")
-SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".tox"}
 STDIN = "-"
 CONFORMANCE_RULE = "AL901"
 
@@ -71,6 +70,11 @@ class Report:
     ran: dict[str, set[str]] = field(default_factory=dict)
     show_suppressed: bool = False
     statistics: bool = False
+    # Findings a baseline set aside (`check --baseline`); None: no baseline in use.
+    baselined: int | None = None
+    # For the HTML report only (filled by `check` for --format html): per file, the
+    # lines around its findings and its resource graph's picture (`svg.FileView`).
+    views: dict = field(default_factory=dict)
 
     @property
     def active(self) -> list[Finding]:
@@ -93,30 +97,17 @@ class Report:
         return any(SEVERITY_RANK[f.severity] >= threshold for f in self.active)
 
 
-def discover(paths: Iterable[str]) -> Iterator[tuple[str, bool]]:
-    """(path, explicitly named) for each file to look at, directories walked in order."""
-    for path in paths:
-        if path == STDIN or not os.path.isdir(path):
-            yield path, True
-            continue
-        top = os.path.realpath(path)
-        for root, dirs, files in os.walk(path):
-            dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
-            for name in sorted(files):
-                if name.lower().endswith(TEMPLATE_SUFFIXES):
-                    found = os.path.join(root, name)
-                    # A link out of the walked directory is not followed: a pull
-                    # request may add one to any file of the machine.
-                    if not _inside(os.path.realpath(found), top):
-                        continue
-                    # FIFOs, devices, sockets (or links to them) are skipped
-                    # unopened; a dangling link is reported as unreadable.
-                    if safeio.is_regular(found) or not os.path.exists(found):
-                        yield found, False
+def discover(paths: Iterable[str], selection: object = None) -> Iterator[tuple[str, bool]]:
+    """(path, explicitly named) for each file to look at, directories walked in order.
 
+    `archlint.selection` decides (walks, `.gitignore`, excludes, globs); without a
+    `Selection`, the default excludes apply. A name that is neither a file, a
+    directory nor a matching glob raises `selection.SelectionError`.
+    """
+    from archlint.selection import Selection
 
-def _inside(path: str, top: str) -> bool:
-    return path == top or path.startswith(top.rstrip(os.sep) + os.sep)
+    chosen = selection if isinstance(selection, Selection) else Selection()
+    yield from chosen.files(paths)
 
 
 def read(path: str) -> bytes:
@@ -334,6 +325,7 @@ class Checker:
         message: str,
         severity: str | None = None,
     ) -> Finding:
+        """A finding of the engine's own: no loaded tree at hand, its message fingerprints it."""
         return Finding(
             rule.code,
             rule.name,
@@ -344,6 +336,9 @@ class Checker:
             line,
             message,
             rule.fix,
+            fingerprint=fingerprint.of_message(
+                rule.code, path, resource, rule.requirement, message
+            ),
         )
 
     def _load_findings(self, template: Template) -> Iterator[Finding]:
@@ -484,17 +479,27 @@ class Checker:
             cdk_path = resource.metadata.get("aws:cdk:path")
             if isinstance(cdk_path, str):
                 extra["cdk_path"] = cdk_path
+        file = resource.file if resource is not None and resource.file else template.path
+        requirement = violation.requirement or rule.requirement
+        if resource is not None and name is not None:
+            # Placed by its property path in the resource's tree: lines may move.
+            stamp = fingerprint.of_resource(
+                rule.code, file, name, resource, line, requirement, violation.message
+            )
+        else:
+            stamp = fingerprint.of_message(rule.code, file, None, requirement, violation.message)
         return Finding(
             rule.code,
             rule.name,
-            violation.requirement or rule.requirement,
+            requirement,
             violation.severity or rule.severity,
-            resource.file if resource is not None and resource.file else template.path,
+            file,
             name,
             line,
             violation.message,
             violation.fix or rule.fix,
             extra=extra,
+            fingerprint=stamp,
         )
 
     # -- suppressions -----------------------------------------------------------
