@@ -58,15 +58,14 @@ class IamQuestions:
                 for statement in policy.allow_statements():
                     for value in statement.resources:
                         for target in self.targets_of(value):
-                            self.g.add_edge(
-                                role.key,
-                                target,
-                                kind="grants",
-                                actions=statement.actions,
-                                line=statement.line,
-                            )
+                            self._grant(role, target, statement)
                     self._add_wildcard_grants(role, statement)
         self._add_event_source_grants()
+
+    def _grant(
+        self, role: Resource, target: str, statement: Statement, kind: str = "grants"
+    ) -> None:
+        self.g.add_edge(role.key, target, kind=kind, actions=statement.actions, line=statement.line)
 
     def _add_wildcard_grants(self, role: Resource, statement: Statement) -> None:
         """`grants_any` edges from a role to the resources a wildcard statement covers.
@@ -95,13 +94,7 @@ class IamQuestions:
             if ("*" in wildcards or service in wildcards) and any(
                 action_matches(s, service) for s in services
             ):
-                self.g.add_edge(
-                    role.key,
-                    target.key,
-                    kind="grants_any",
-                    actions=statement.actions,
-                    line=statement.line,
-                )
+                self._grant(role, target.key, statement, kind="grants_any")
 
     def _add_event_source_grants(self) -> None:
         """A wildcard grant that lets a function's role read its event source grants that source.
@@ -121,13 +114,7 @@ class IamQuestions:
                 if any(t.key == source for t in self.out(role, "grants")):
                     continue
                 for statement in self.grants(role, action, target):
-                    self.g.add_edge(
-                        role.key,
-                        source,
-                        kind="grants",
-                        actions=statement.actions,
-                        line=statement.line,
-                    )
+                    self._grant(role, source, statement)
 
     # -- questions ------------------------------------------------------------
 

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from archlint.graph import ResourceGraph
 from archlint.rule import ERROR, Violation, rule
+from archlint.rules._common import origin_of
 from archlint.template import Resource
 from archlint.values import Lit
 
@@ -113,14 +114,9 @@ def _crossed_records(graph: ResourceGraph) -> Iterator[Violation]:
                             f"{', '.join(sorted(graph.resource(k).logical_id for k in named))} "
                             f"but {path} resolves to "
                             f"{', '.join(sorted(graph.resource(k).logical_id for k in reached))}"
-                            f", another service's front door{_origin(value)}",
+                            f", another service's front door{origin_of(value)}",
                             line=value.line,
                         )
-
-
-def _origin(value: object) -> str:
-    origin = getattr(value, "origin", None)
-    return f" ({origin})" if origin else ""
 
 
 def _hint(door: Resource, graph: ResourceGraph) -> str:

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from archlint.graph import ResourceGraph
 from archlint.iam import Principal, Statement
 from archlint.rule import ERROR, Violation, rule
+from archlint.rules._common import origin_of
 from archlint.template import Resource
 from archlint.values import Lit, Unknown
 
@@ -162,16 +163,11 @@ def _public_access_block(bucket: Resource, graph: ResourceGraph) -> Iterator[Vio
             yield Violation(
                 bucket,
                 f"bucket {bucket.logical_id} is a CloudFront origin but "
-                f"PublicAccessBlockConfiguration.{flag} can be {value.text()}{_origin(value)}",
+                f"PublicAccessBlockConfiguration.{flag} can be {value.text()}{origin_of(value)}",
                 line=value.line,
                 fix="Set all four PublicAccessBlockConfiguration flags to true (or leave the "
                 "configuration out: that is the AWS default).",
             )
-
-
-def _origin(value: object) -> str:
-    origin = getattr(value, "origin", None)
-    return f" ({origin})" if origin else ""
 
 
 def _public_acl(bucket: Resource, graph: ResourceGraph) -> Iterator[Violation]:
